@@ -1,0 +1,40 @@
+"""crn2sbml: compile feed-forward neural networks into mass-action chemical
+reaction networks whose unique positive steady state is the network's output
+(Anderson, Joshi & Deshpande, J. R. Soc. Interface 2021).
+
+    net = load_network("models/xor.json")
+    crn = compile_network(net, inputs=[1, 0])
+    write_model(crn, "build/xor")                # SBML, Antimony, plain-text CRN
+    ss = RoadRunnerSimulator(crn).steady_state(net)
+    ss.output_values, net.forward([1, 0])        # equal
+"""
+
+from .activations import get_activation, known_activations
+from .compile import compile_network, network_from_crn
+from .crn import CRN, LayerInfo, Parameter, Reaction, Species
+from .emit import FORMATS, to_antimony, to_sbml, to_text, write_antimony, write_model, write_sbml, write_text
+from .errors import (
+    Crn2SbmlError,
+    InputError,
+    ModelReadError,
+    NetworkError,
+    OutputError,
+    SteadyStateError,
+    UnknownNameError,
+)
+from .network import Layer, Network, load_network, network_from_dict, save_network
+from .readback import read_sbml
+from .simulate import BACKENDS, NumpySimulator, RoadRunnerSimulator, SteadyState, TimeCourse, get_simulator
+from .theory import convergence_rates, one_neuron_trajectory, settling_time
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS", "CRN", "FORMATS", "Crn2SbmlError", "InputError", "Layer", "LayerInfo", "ModelReadError",
+    "Network", "NetworkError", "NumpySimulator", "OutputError", "Parameter", "Reaction",
+    "RoadRunnerSimulator", "Species", "SteadyState", "SteadyStateError", "TimeCourse", "UnknownNameError",
+    "compile_network", "convergence_rates", "get_activation", "get_simulator", "known_activations",
+    "load_network", "network_from_crn", "network_from_dict", "one_neuron_trajectory", "read_sbml",
+    "save_network", "settling_time", "to_antimony", "to_sbml", "to_text", "write_antimony", "write_model",
+    "write_sbml", "write_text",
+]

@@ -1,0 +1,56 @@
+"""Atomic file output: write to a temporary file beside the target, then
+rename, so a failed run never leaves a half-written file or destroys an old one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .errors import OutputError
+
+
+def ensure_dir(path: str | os.PathLike[str]) -> Path:
+    """Create an output folder, turning OS failures into an OutputError."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create output folder '{folder}': {exc.strerror}; choose a writable location"
+        ) from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"output folder '{folder}' is not writable; choose another location")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``,
+    on any failure delete it and leave ``path`` untouched."""
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write '{target}': {exc.strerror}; choose a writable output folder"
+        ) from None
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(f"cannot write '{target}': {exc.strerror}") from None
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
