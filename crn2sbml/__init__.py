@@ -16,6 +16,7 @@ from .emit import FORMATS, to_antimony, to_sbml, to_text, write_antimony, write_
 from .errors import (
     Crn2SbmlError,
     InputError,
+    MissingDependencyError,
     ModelReadError,
     NetworkError,
     OutputError,
@@ -24,13 +25,13 @@ from .errors import (
 )
 from .network import Layer, Network, load_network, network_from_dict, save_network
 from .readback import read_sbml
-from .simulate import BACKENDS, NumpySimulator, RoadRunnerSimulator, SteadyState, TimeCourse, get_simulator
+from .simulate import BACKENDS, CopasiSimulator, NumpySimulator, RoadRunnerSimulator, SteadyState, TimeCourse, get_simulator
 from .theory import convergence_rates, one_neuron_trajectory, settling_time
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BACKENDS", "CRN", "FORMATS", "Crn2SbmlError", "InputError", "Layer", "LayerInfo", "ModelReadError",
+    "BACKENDS", "CRN", "CopasiSimulator", "FORMATS", "Crn2SbmlError", "InputError", "MissingDependencyError", "Layer", "LayerInfo", "ModelReadError",
     "Network", "NetworkError", "NumpySimulator", "OutputError", "Parameter", "Reaction",
     "RoadRunnerSimulator", "Species", "SteadyState", "SteadyStateError", "TimeCourse", "UnknownNameError",
     "compile_network", "convergence_rates", "get_activation", "get_simulator", "known_activations",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -48,6 +49,34 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
             raise OutputError(f"cannot write '{target}': {exc.strerror}") from None
         raise
+
+
+@contextlib.contextmanager
+def staged_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a hidden temporary folder inside the existing folder ``path``. On
+    success every file written into it is moved over the file of the same name
+    in ``path``; on any failure nothing in ``path`` changes. Either way the
+    temporary folder is removed."""
+    folder = Path(path)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".crn2sbml-", dir=folder))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write into output folder '{folder}': {exc.strerror}; choose a writable location"
+        ) from None
+    try:
+        yield stage
+        moves = [(f, folder / f.name) for f in sorted(stage.iterdir())]
+        for _, target in moves:  # check all before replacing any
+            if target.is_dir():
+                raise OutputError(f"cannot write '{target}': a folder of that name is in the way; remove it")
+        for staged, target in moves:
+            try:
+                os.replace(staged, target)
+            except OSError as exc:
+                raise OutputError(f"cannot write '{target}': {exc.strerror}") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

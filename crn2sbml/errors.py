@@ -34,3 +34,7 @@ class OutputError(Crn2SbmlError, OSError):
 
 class SteadyStateError(Crn2SbmlError, RuntimeError):
     """No checked, positive steady state could be established."""
+
+
+class MissingDependencyError(Crn2SbmlError, ImportError):
+    """An optional dependency (an extra) is not installed; the message says which."""

@@ -32,8 +32,11 @@ _TOP_KEYS = ("name", "description", "epsilon", "inputs", "outputs", "layers")
 _LAYER_KEYS = ("weights", "bias", "activation", "epsilon")
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float)
+def _frozen(a: np.ndarray, label: str) -> np.ndarray:
+    try:
+        a = np.array(a, dtype=float)
+    except (TypeError, ValueError):
+        raise NetworkError(f"{label} must be numbers in a rectangular array (ragged rows or non-numbers given)") from None
     a.setflags(write=False)
     return a
 
@@ -51,8 +54,8 @@ class Layer:
     activation: str = "smoothed_relu"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", _frozen(self.weights))
-        object.__setattr__(self, "bias", _frozen(self.bias))
+        object.__setattr__(self, "weights", _frozen(self.weights, "weights"))
+        object.__setattr__(self, "bias", _frozen(self.bias, "bias"))
         try:
             object.__setattr__(self, "activation", canonical_activation(self.activation))
         except UnknownNameError as exc:
@@ -72,7 +75,10 @@ class Layer:
                 raise NetworkError(
                     f"{label}{where} is {arr[tuple(bad[0])]}; every weight and bias must be a finite number"
                 )
-        eps = float(self.epsilon)
+        try:
+            eps = float(self.epsilon)
+        except (TypeError, ValueError):
+            eps = math.nan
         if not math.isfinite(eps) or eps <= 0:
             raise NetworkError(f"epsilon is {self.epsilon}; it must be a finite number > 0 (e.g. 0.01)")
         object.__setattr__(self, "epsilon", eps)
@@ -262,9 +268,13 @@ def _unknown_keys(obj: dict[str, Any], allowed: Sequence[str], where: str) -> No
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise NetworkError(f"{where} is {value!r}; expected a number")
-    if not math.isfinite(value):
-        raise NetworkError(f"{where} is {value}; every number must be finite")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the double range
+        raise NetworkError(f"{where} is an integer too large for a double; every number must be finite") from None
+    if not math.isfinite(number):
+        raise NetworkError(f"{where} is {number}; every number must be finite")
+    return number
 
 
 def _vector(value: Any, where: str) -> list[float]:
@@ -362,6 +372,9 @@ def load_network(path: str | os.PathLike[str]) -> Network:
         raise NetworkError(
             f"'{p}' is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except (ValueError, RecursionError) as exc:  # e.g. a 5000-digit integer, or [[[[...]]]] nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "a number has too many digits"
+        raise NetworkError(f"'{p}' cannot be read as a network JSON file: {reason}") from None
     try:
         return network_from_dict(data)
     except NetworkError as exc:

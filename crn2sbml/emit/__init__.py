@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .._atomic import ensure_dir, staged_folder
 from ..crn import CRN
 from ..errors import UnknownNameError
 from .antimony import to_antimony, write_antimony
-from .sbml import to_sbml, write_sbml
+from .sbml import LEVELS, to_sbml, write_sbml
 from .text import to_text, write_text
 
 
@@ -36,15 +37,25 @@ def get_format(name: str) -> Format:
 
 
 def write_model(
-    crn: CRN, out_dir: str | os.PathLike[str], formats: tuple[str, ...] = tuple(FORMATS)
+    crn: CRN,
+    out_dir: str | os.PathLike[str],
+    formats: tuple[str, ...] = tuple(FORMATS),
+    *,
+    sbml_version: int = 2,
 ) -> dict[str, Path]:
-    """Write ``crn`` in each format to ``out_dir/<name><suffix>``. Unknown
-    format names fail before anything is written; each file is atomic."""
-    from .._atomic import ensure_dir
-
+    """Write ``crn`` in each format to ``out_dir/<name><suffix>`` (SBML as
+    Level 3 Version ``sbml_version``). Bad arguments fail before the folder is
+    touched; the files are staged and then moved into place together."""
     chosen = [get_format(f) for f in formats]
+    if (3, sbml_version) not in LEVELS:
+        raise UnknownNameError(f"SBML Level 3 Version {sbml_version} is not supported; use 1 or 2")
     folder = ensure_dir(out_dir)
-    return {f.name: f.write(crn, folder / f"{crn.name}{f.suffix}") for f in chosen}
+    # all formats or none: a failure midway leaves the folder's files as they were
+    with staged_folder(folder) as stage:
+        for f in chosen:
+            path = stage / f"{crn.name}{f.suffix}"
+            write_sbml(crn, path, 3, sbml_version) if f.name == "sbml" else f.write(crn, path)
+    return {f.name: folder / f"{crn.name}{f.suffix}" for f in chosen}
 
 
 __all__ = ["FORMATS", "write_model", "Format", "get_format", "to_antimony", "to_sbml", "to_text",

@@ -45,6 +45,9 @@ def kinetic_formula(crn: CRN, reaction_index: int) -> str:
     return " * ".join(factors)
 
 
+# libsbml writes doubles with 15 significant digits. Annotations keep the exact
+# repr so that network -> SBML -> network is lossless; the readback trusts them
+# only while they still round to the SBML value (so hand edits win).
 def _annotation(tag: str, attrs: dict[str, object]) -> str:
     body = " ".join(f"{k}={quoteattr(str(v))}" for k, v in attrs.items())
     return f'<{PREFIX}:{tag} xmlns:{PREFIX}="{NAMESPACE}" {body}/>'
@@ -72,9 +75,6 @@ def _parameter_annotation(p: Parameter) -> str:
     attrs: dict[str, object] = {"role": p.role, "layer": p.layer, "unit": p.unit}
     if p.source is not None:
         attrs["source"] = p.source
-    # libsbml writes 15 significant digits; keep the exact double so that
-    # network -> SBML -> network is lossless (the readback trusts it only
-    # while it still rounds to the SBML value).
     attrs["value"] = repr(p.value)
     return _annotation("parameter", attrs)
 
@@ -129,7 +129,8 @@ def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocum
         sp.setBoundaryCondition(s.boundary)
         sp.setConstant(False)
         sp.setSBOTerm(SBO_SPECIES)
-        sp.setAnnotation(_annotation("species", {"role": s.role, "layer": s.layer, "unit": s.unit}))
+        attrs = {"role": s.role, "layer": s.layer, "unit": s.unit, "initial": repr(s.initial)}
+        sp.setAnnotation(_annotation("species", attrs))
 
     kappa = model.createParameter()
     kappa.setId(SPEED)

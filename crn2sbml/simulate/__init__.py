@@ -5,10 +5,11 @@ from __future__ import annotations
 from ..crn import CRN
 from ..errors import UnknownNameError
 from .base import SteadyState, TimeCourse
+from .copasi_backend import CopasiSimulator  # imports COPASI only when constructed
 from .numpy_backend import NumpySimulator
 from .roadrunner import RoadRunnerSimulator
 
-BACKENDS = {"roadrunner": RoadRunnerSimulator, "numpy": NumpySimulator}
+BACKENDS = {"roadrunner": RoadRunnerSimulator, "numpy": NumpySimulator, "copasi": CopasiSimulator}
 
 
 def get_simulator(name: str, crn: CRN, **options):
@@ -17,4 +18,4 @@ def get_simulator(name: str, crn: CRN, **options):
     return BACKENDS[name](crn, **options)
 
 
-__all__ = ["BACKENDS", "NumpySimulator", "RoadRunnerSimulator", "SteadyState", "TimeCourse", "get_simulator"]
+__all__ = ["BACKENDS", "CopasiSimulator", "NumpySimulator", "RoadRunnerSimulator", "SteadyState", "TimeCourse", "get_simulator"]

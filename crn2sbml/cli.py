@@ -1,0 +1,217 @@
+"""Command-line interface: a thin shell over the library.
+
+    crn2sbml compile models/xor.json --out build/xor
+    crn2sbml simulate build/xor/xor.xml --input 1,0
+    crn2sbml simulate models/xor.json --input 1,0 --json
+
+Errors print one line naming the field and the fix, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from . import __version__
+from ._atomic import atomic_path
+from .compile import compile_network, network_from_crn
+from .crn import CRN
+from .emit import FORMATS, write_model
+from .errors import Crn2SbmlError, InputError, MissingDependencyError, ModelReadError
+from .network import Network, load_network
+from .readback import read_sbml
+from .simulate import BACKENDS, get_simulator
+from .theory import settling_time
+
+EXIT_USAGE = 2
+
+
+def _floats(text: str, option: str) -> list[float]:
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise InputError(
+                f"{option} '{text}': '{part.strip()}' is not a number; give comma-separated "
+                "concentrations such as 1,0"
+            ) from None
+    return values
+
+
+def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | None]:
+    """A network JSON or a crn2sbml SBML file -> (network, crn, sbml text or None)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelReadError(f"cannot read model '{p}': no such file")
+    if p.suffix.lower() == ".json":
+        net = load_network(p)
+        crn = compile_network(net, speed=1.0 if speed is None else speed)
+        return net, crn, None
+    crn = read_sbml(p)
+    sbml = p.read_text(encoding="utf-8")
+    if speed is not None:
+        crn, sbml = crn.with_speed(speed), None  # re-emit with the new kappa
+    return network_from_crn(crn), crn, sbml
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    net = load_network(args.network)
+    inputs = _floats(args.input, "--input") if args.input else None
+    crn = compile_network(net, speed=args.speed, inputs=inputs)
+    formats = tuple(f.strip() for f in args.formats.split(","))
+    paths = write_model(crn, args.out, formats, sbml_version=int(args.sbml_version.split(".")[1]))
+    print(f"{net.name}: {len(crn.species)} species, {len(crn.reactions)} reactions, "
+          f"{len(crn.parameters) + 1} parameters (layers {'-'.join(map(str, net.sizes))})")
+    for name, path in paths.items():
+        print(f"  {name:9s} {path}")
+    return 0
+
+
+def _plot(tc, path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingDependencyError("--plot needs matplotlib: pip install 'crn2sbml[plot]'") from None
+    suffix = Path(path).suffix.lstrip(".").lower() or "png"
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    supported = fig.canvas.get_supported_filetypes()
+    if suffix not in supported:
+        plt.close(fig)
+        raise InputError(
+            f"--plot '{path}': cannot save a '.{suffix}' image; use one of "
+            f"{', '.join('.' + s for s in sorted(supported))} (e.g. .png or .svg)"
+        )
+    for k, name in enumerate(tc.species):
+        ax.plot(tc.time, tc.values[:, k], label=name)
+    ax.set_xlabel("time")
+    ax.set_ylabel("concentration")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix)
+    plt.close(fig)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    net, crn, sbml = _load_model(args.model, args.speed)
+    if args.input is not None:
+        crn = crn.with_inputs(net.check_input(_floats(args.input, "--input")))
+    x = np.array([s.initial for s in crn.inputs])
+    # roadrunner and COPASI load the file's own SBML; numpy works from the IR
+    options = {"sbml": sbml} if args.backend != "numpy" and sbml is not None else {}
+    sim = get_simulator(args.backend, crn, **options)
+    t_end = args.time if args.time is not None else settling_time(net, x, crn.speed, tol=1e-6)
+    outputs = [s.id for s in crn.outputs]
+    tc = sim.time_course(t_end, args.points, outputs)
+    ss = sim.steady_state(net)
+    if args.plot:
+        _plot(tc, args.plot)
+    if args.json:
+        report = {
+            "model": net.name,
+            "backend": sim.name,
+            "inputs": dict(zip(net.inputs, x.tolist())),
+            "speed": crn.speed,
+            "steady_state": dict(zip(ss.outputs, ss.output_values.tolist())),
+            "network_output": dict(zip(ss.outputs, ss.expected.tolist())),
+            "max_rel_error": ss.max_rel_error,
+            "residual": ss.residual,
+            "presimulated": ss.presimulated,
+            "time_course": {"time": tc.time.tolist(), **{s: tc[s].tolist() for s in tc.species}},
+        }
+        print(json.dumps(report, indent=1))
+        return 0
+    ins = ", ".join(f"{n}={v:g}" for n, v in zip(net.inputs, x))
+    print(f"{net.name}: {net.n_inputs} inputs -> {net.n_outputs} outputs, {len(crn.reactions)} reactions; "
+          f"{ins}; backend {sim.name}")
+    print("\ntime course of the outputs:")
+    print("  " + f"{'time':>10s}" + "".join(f"{o:>14s}" for o in outputs))
+    for i in range(len(tc.time)):
+        print("  " + f"{tc.time[i]:10.4g}" + "".join(f"{v:14.6g}" for v in tc.values[i]))
+    print(f"\nsteady state (checked: all concentrations positive, residual {ss.residual:.1e}, "
+          f"after {ss.presimulated:.3g} time units):")
+    print(f"  {'output':<12s}{'CRN steady state':>20s}{'network output':>20s}{'rel. error':>12s}")
+    for name, got, want in zip(ss.outputs, ss.output_values, ss.expected):
+        err = abs(got - want) / abs(want)
+        print(f"  {name:<12s}{got:20.12g}{want:20.12g}{err:12.1e}")
+    if args.plot:
+        print(f"\nplot: {args.plot}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crn2sbml",
+        description="Compile a feed-forward network into a mass-action CRN (SBML, Antimony) "
+        "whose steady state is the network's output.",
+    )
+    parser.add_argument("--version", action="version", version=f"crn2sbml {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser("compile", help="network JSON -> SBML, Antimony and plain-text CRN")
+    c.add_argument("network", help="network JSON file (format in the README)")
+    c.add_argument("--out", required=True, help="output folder (created if needed)")
+    c.add_argument("--speed", type=float, default=1.0, help="global speed factor kappa (default 1)")
+    c.add_argument("--input", help="initial input concentrations stored in the model, e.g. 1,0")
+    c.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2", help="SBML Level.Version (default 3.2)")
+    c.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated, from {', '.join(FORMATS)}")
+    c.set_defaults(func=cmd_compile)
+
+    s = sub.add_parser("simulate", help="time course and checked steady state beside the network's output")
+    s.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
+    s.add_argument("--input", help="input concentrations, e.g. 1,0 (default: the model's own)")
+    s.add_argument("--backend", default="roadrunner", choices=sorted(BACKENDS))
+    s.add_argument("--speed", type=float, help="override the speed factor kappa")
+    s.add_argument("--time", type=float, help="time-course length (default: the convergence bound)")
+    s.add_argument("--points", type=int, default=11, help="time-course points (default 11)")
+    s.add_argument("--plot", help="also save the output time course as PNG/SVG")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_simulate)
+    return parser
+
+
+_VALUE_OPTIONS = ("--input", "--speed", "--time", "--points")
+
+
+def _glue_negative_values(argv: Sequence[str]) -> list[str]:
+    """argparse reads '--input -1,0' as two options; glue such a value to its
+    option ('--input=-1,0') so it reaches the checks that name it."""
+    out: list[str] = []
+    for tok in argv:
+        if out and out[-1] in _VALUE_OPTIONS and re.match(r"-\.?\d", tok):
+            out[-1] = f"{out[-1]}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(_glue_negative_values(sys.argv[1:] if argv is None else argv))
+    for opt in ("speed", "time"):
+        value = getattr(args, opt, None)
+        if value is not None and not (np.isfinite(value) and value > 0):
+            parser.error(f"--{opt} is {value}; it must be a finite number > 0")
+    if getattr(args, "points", 2) < 2:
+        parser.error("--points must be at least 2")
+    try:
+        return args.func(args)
+    except Crn2SbmlError as exc:
+        print(f"crn2sbml: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
