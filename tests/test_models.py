@@ -65,3 +65,10 @@ def test_xor_computes_xor():
             sim.set_inputs([x1, x2])
             y = sim.steady_state(net).output_values[0]
             assert (y > 0.5) == (x1 != x2)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_sbml_is_consistent(name):
+    from test_formats import consistency
+
+    assert consistency((MODELS / name / f"{name}.xml").read_text()) == []
