@@ -149,6 +149,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import Options, validate, write_report
+
+    lo_hi = _floats(args.input_range, "--input-range")
+    if len(lo_hi) != 2:
+        raise InputError(f"--input-range '{args.input_range}': give two numbers, low,high (e.g. 0,1)")
+    options = Options(input_range=(lo_hi[0], lo_hi[1]), seed=args.seed, progress=not args.quiet,
+                      copasi_max_reactions=args.copasi_max_reactions)
+    report = validate(args.model, args.network, options=options)
+    print(report.summary())
+    if args.report:
+        for path in write_report(report, args.report).values():
+            print(f"  report  {path}")
+    return 0 if report.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crn2sbml",
@@ -177,10 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--plot", help="also save the output time course as PNG/SVG")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_simulate)
+
+    v = sub.add_parser("validate", help="check a model's promises (exit 0 all pass, 1 a check fails)")
+    v.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
+    v.add_argument("--network", help="reference network JSON the model must compute (default: read back from the model)")
+    v.add_argument("--report", help="folder for report.json and report.html")
+    v.add_argument("--input-range", default="0,1", help="low,high of every input for the sweeps (default 0,1)")
+    v.add_argument("--seed", type=int, default=20210031, help="seed of the sampled inputs, states and parameters")
+    v.add_argument("--copasi-max-reactions", type=int, default=5000, help="skip COPASI above this size (default 5000)")
+    v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    v.set_defaults(func=cmd_validate)
     return parser
 
 
-_VALUE_OPTIONS = ("--input", "--speed", "--time", "--points")
+_VALUE_OPTIONS = ("--input", "--speed", "--time", "--points", "--input-range")
 
 
 def _glue_negative_values(argv: Sequence[str]) -> list[str]:

@@ -1,0 +1,84 @@
+"""Validation: model by model, the properties the construction promises
+(DESIGN.md section 1), each as a check with its figures and plots.
+
+    report = validate("build/xor/xor.xml", network="models/xor.json")
+    report.passed, report["fixed_point"].reason
+    write_report(report, "build/xor/report")     # report.json + report.html
+
+Checks, in order (one module each): sbml (libsbml consistency, units
+included), structure (mass action, inputs only catalysts, exactly the
+construction), fixed_point (checked steady state = forward pass), convergence
+(many inputs x many initial states end at the same positive point),
+speed (settling time per layer against the bound), smoothness (gradients
+three ways and a parameter sweep), agreement (roadrunner, COPASI, numpy)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable
+
+from ..errors import SteadyStateError
+from ..network import Network
+from .agreement import check_agreement
+from .convergence import check_convergence
+from .fixed_point import check_fixed_point
+from .report import to_html, write_report
+from .result import CheckResult, Plot, Series, ValidationReport
+from .sbml_check import check_sbml
+from .smoothness import check_smoothness
+from .speed import check_speed
+from .structure import check_structure
+from .subject import Options, Subject, load_subject
+
+Check = Callable[[Subject, Options], CheckResult]
+
+CHECKS: dict[str, Check] = {
+    "sbml": check_sbml,
+    "structure": check_structure,
+    "fixed_point": check_fixed_point,
+    "convergence": check_convergence,
+    "speed": check_speed,
+    "smoothness": check_smoothness,
+    "agreement": check_agreement,
+}
+
+
+def run_check(name: str, subject: Subject, options: Options) -> CheckResult:
+    """One check, timed. A simulator that cannot establish a steady state is
+    a failed check (the model's fault), not a crash."""
+    start = time.perf_counter()
+    try:
+        result = CHECKS[name](subject, options)
+    except SteadyStateError as exc:
+        result = CheckResult(name, False, str(exc))
+    seconds = time.perf_counter() - start
+    options.say(f"  {subject.label}: {name} {'ok' if result.passed else 'FAILED'} ({seconds:.1f} s)")
+    reason = " ".join(result.reason.split())  # one line: simulator messages can span several
+    return CheckResult(result.name, result.passed, reason, result.figures, result.plots, seconds)
+
+
+def validate(
+    model: str | os.PathLike[str],
+    network: Network | str | os.PathLike[str] | None = None,
+    *,
+    options: Options | None = None,
+    checks: tuple[str, ...] | None = None,
+) -> ValidationReport:
+    """Validate a crn2sbml SBML file or a network JSON. ``network`` (a Network
+    or a JSON path) is what the model must compute; without it the model is
+    held to the network read back from its own annotations and reactions."""
+    options = options or Options()
+    start = time.perf_counter()
+    subject = load_subject(model, network)
+    names = tuple(CHECKS) if checks is None else checks
+    results = tuple(run_check(name, subject, options) for name in names)
+    settings = {k: v for k, v in vars(options).items() if k != "progress"}
+    settings["reference"] = ("given" if subject.reference_given else "read back from the model")
+    return ValidationReport(subject.label, subject.source, results, settings, time.perf_counter() - start)
+
+
+__all__ = [
+    "CHECKS", "CheckResult", "Options", "Plot", "Series", "Subject", "ValidationReport",
+    "load_subject", "run_check", "to_html", "validate", "write_report",
+]

@@ -1,0 +1,115 @@
+"""Result objects: one CheckResult per check family, gathered in a
+ValidationReport. Plots travel as data (Plot) and are drawn only by the HTML
+report, so checks stay free of matplotlib."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    style: str = "-"  # matplotlib format string
+    alpha: float = 1.0
+
+
+@dataclass(frozen=True)
+class Plot:
+    title: str
+    xlabel: str
+    ylabel: str
+    series: tuple[Series, ...]
+    xscale: str = "linear"
+    yscale: str = "linear"
+    legend: bool = True
+    xticks: tuple[float, ...] = ()  # e.g. whole layer numbers
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: its verdict, the reason (why it failed, or what passed),
+    the figures behind it and its plots."""
+
+    name: str
+    passed: bool
+    reason: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    plots: tuple[Plot, ...] = ()
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 3),
+            "figures": _plain(self.figures),
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    model: str
+    source: str
+    checks: tuple[CheckResult, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+    def __getitem__(self, name: str) -> CheckResult:
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "source": self.source,
+            "passed": self.passed,
+            "seconds": round(self.seconds, 3),
+            "settings": _plain(self.settings),
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n"
+
+    def summary(self) -> str:
+        lines = [f"{self.model}: {'PASS' if self.passed else 'FAIL'} ({self.seconds:.1f} s)"]
+        for c in self.checks:
+            lines.append(f"  {'ok  ' if c.passed else 'FAIL'} {c.name:<12s} {c.reason}")
+        return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars/arrays to Python, non-finite floats to strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else str(v)
+    return value

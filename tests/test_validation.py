@@ -1,0 +1,283 @@
+"""The validation suite: it passes the example models, and it catches broken
+models with the right check and reason. Broken models are made here by
+editing the emitted SBML with libsbml; oracles are independent of the code
+under test (the exact one-neuron solution, a scalar forward pass, raw
+roadrunner)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import libsbml
+import numpy as np
+import pytest
+
+from conftest import oracle_forward
+from crn2sbml import Layer, Network, RoadRunnerSimulator, compile_network, load_network
+from crn2sbml.cli import main
+from crn2sbml.errors import InputError, ModelReadError
+from crn2sbml.validate import CHECKS, Options, ValidationReport, validate, write_report
+from crn2sbml.validate.batch import BatchSystem
+from crn2sbml.validate.smoothness import analytic_gradient, reaction_signs
+from crn2sbml.validate.speed import exact_settle_time
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+XOR_XML = MODELS / "xor" / "xor.xml"
+XOR_JSON = MODELS / "xor.json"
+
+
+def edited(tmp_path: Path, name: str, edit: Callable[[libsbml.Model], object], source: Path = XOR_XML) -> Path:
+    doc = libsbml.readSBMLFromFile(str(source))
+    edit(doc.getModel())
+    path = tmp_path / f"{name}.xml"
+    assert libsbml.writeSBMLToFile(doc, str(path))
+    return path
+
+
+def failing(report: ValidationReport) -> set[str]:
+    return {c.name for c in report.failed}
+
+
+# --- a good model -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def xor_report() -> ValidationReport:
+    return validate(XOR_XML, XOR_JSON)
+
+
+def test_xor_passes_every_check(xor_report):
+    assert [c.name for c in xor_report.checks] == list(CHECKS)
+    assert xor_report.passed, xor_report.summary()
+    assert xor_report["sbml"].figures["warnings"] == 0
+    assert xor_report["fixed_point"].figures["max_rel_error"] <= 1e-8
+    assert xor_report["convergence"].figures["trajectories"] == 64
+    assert "getuCC" in xor_report["smoothness"].figures["roadrunner_method"]
+
+
+def test_report_files(xor_report, tmp_path):
+    paths = write_report(xor_report, tmp_path / "report")
+    data = json.loads(paths["json"].read_text())
+    assert data["passed"] is True and [c["name"] for c in data["checks"]] == list(CHECKS)
+    assert all("figures" in c and "reason" in c for c in data["checks"])
+    page = paths["html"].read_text()
+    # plots are inline (offline): trajectories, settling, gradients, sweep (output and derivative)
+    assert page.count("data:image/png;base64,") == 5
+    assert "http" not in page.replace(str(XOR_XML), "")
+
+
+# --- broken models: the right check fails, for the right reason ------------------------
+
+def test_missing_annihilation_grows_without_bound(tmp_path):
+    path = edited(tmp_path, "no_ann", lambda m: m.removeReaction("R_ann_L1_u0"))
+    report = validate(path)
+    assert {"structure", "convergence", "fixed_point"} <= failing(report)
+    assert "R_ann_L1_u0 of the construction is missing" in report["structure"].reason
+    assert report["convergence"].reason.startswith("unbounded growth: h1_0")
+    assert report["sbml"].passed
+
+
+def test_changed_rate_constant_is_caught_against_the_reference(tmp_path):
+    path = edited(tmp_path, "rate", lambda m: m.getParameter("w_L1_u0_i0").setValue(1.5))
+    # on its own the edited model is a consistent CRN for another network ...
+    assert validate(path, checks=("structure", "fixed_point")).passed
+    # ... held to the original network it has the wrong rate and the wrong fixed point
+    report = validate(path, XOR_JSON, checks=("structure", "fixed_point", "convergence"))
+    assert failing(report) == {"structure", "fixed_point", "convergence"}
+    assert "rate constant w_L1_u0_i0 is 1.5 in the model; the construction gives 1.0" in report["structure"].reason
+    assert "does not check out" in report["fixed_point"].reason
+
+
+def test_changed_annihilation_rate_is_caught_without_a_reference(tmp_path):
+    # network_from_crn does not read 'ann' back, so only the structure check can see this
+    path = edited(tmp_path, "ann", lambda m: m.getParameter("ann_L2_u0").setValue(2.0))
+    report = validate(path, checks=("structure",))
+    assert "rate constant ann_L2_u0 is 2.0" in report["structure"].reason
+
+
+def test_model_that_reads_back_as_no_network(tmp_path):
+    # one neuron's inflow differs from its layer's: no network has that, so without a
+    # reference every simulation check is reported as not run (failed), not crashed
+    path = edited(tmp_path, "eps", lambda m: m.getParameter("eps_L1_u0").setValue(0.002))
+    report = validate(path)
+    assert "does not read back as a network" in report["structure"].reason
+    assert all(c.reason.startswith("not run:") for c in report.checks if c.name not in ("sbml", "structure"))
+    assert not report.passed and report["sbml"].passed
+    held = validate(path, XOR_JSON, checks=("structure",))
+    assert "rate constant eps_L1_u0 is 0.002" in held["structure"].reason
+
+
+def test_reaction_consuming_an_input(tmp_path):
+    path = edited(tmp_path, "consume", lambda m: m.getReaction("R_w_L1_u0_i0").removeProduct("x1"))
+    report = validate(path, checks=("structure",))
+    assert "reaction R_w_L1_u0_i0 changes input x1 by -1" in report["structure"].reason
+
+
+def test_missing_inflow_fixed_point_at_zero_and_slow(tmp_path):
+    path = edited(tmp_path, "no_inflow", lambda m: m.removeReaction("R_eps_L1_u0"))
+    report = validate(path, XOR_JSON)
+    assert {"structure", "fixed_point", "convergence", "speed"} <= failing(report)
+    assert "R_eps_L1_u0 of the construction is missing" in report["structure"].reason
+    assert "non-positive concentrations (h1_0)" in report["fixed_point"].reason
+    assert "h1_0 is 0 at" in report["convergence"].reason
+    assert report["speed"].reason.startswith("layer 1 has not settled by t=")
+
+
+def test_kinetic_law_that_is_not_mass_action(tmp_path):
+    law = "cell * kappa * w_L1_u0_i0 * x1 * h1_0 / (1 + h1_0)"
+    path = edited(tmp_path, "law", lambda m: m.getReaction("R_w_L1_u0_i0").getKineticLaw()
+                  .setMath(libsbml.parseL3Formula(law)))
+    report = validate(path, checks=("structure", "convergence"))
+    assert "not mass action: reaction R_w_L1_u0_i0" in report["structure"].reason
+    # the batch sweep sees only the IR; roadrunner's rerun of the SBML catches the law
+    assert "roadrunner rerun" in report["convergence"].reason
+
+
+def test_default_roadrunner_solver_is_wrong_where_the_checked_method_is_right():
+    """On the checked-in 4-8-8-3 model at input 0.5, roadrunner's own
+    steadyState() (NLEQ2 from the model's initial state) returns a fixed point
+    with negative concentrations; the fixed-point check, which includes the
+    range's midpoint, finds the positive one."""
+    net = load_network(MODELS / "random_4_8_8_3.json")
+    x = np.full(net.n_inputs, 0.5)
+    sim = RoadRunnerSimulator(compile_network(net, inputs=x))
+    sim.rr.reset()
+    sim.rr.steadyState()
+    raw = np.array(sim.rr.model.getFloatingSpeciesConcentrations())
+    assert raw.min() < 0
+    report = validate(MODELS / "random_4_8_8_3.json", checks=("fixed_point",))
+    assert report.passed
+    assert any(np.allclose(x, row) for row in report["fixed_point"].figures["inputs"])
+    raw_record = report["fixed_point"].figures["roadrunner_default_solver"]
+    assert raw_record["min_concentration"] < 0 and raw_record["max_rel_error"] > 1
+
+
+# --- the machinery against independent oracles -------------------------------------------
+
+def test_batch_integrator_against_the_exact_one_neuron_solution():
+    eps = 0.01
+    net = Network((Layer(np.array([[1.0]]), np.array([-0.3]), eps),), inputs=("x",), outputs=("y",))
+    system = BatchSystem(compile_network(net))
+    xs = np.array([[0.0], [0.3], [1.0], [2.0]])
+    y0 = np.array([[0.0], [1e-12], [1e3], [1e6]])
+    run = system.integrate(y0, xs, 200.0, traced=(0,))
+    polished, residual = system.polish(run.state, xs)
+    assert np.all(residual < 1e-15)
+    for m, (x, start) in enumerate(zip(xs[:, 0], y0[:, 0])):
+        z = x - 0.3
+        sigma = (z + math.sqrt(z * z + 4 * eps)) / 2
+        assert run.state[m, 0] == pytest.approx(sigma, rel=1e-9)
+        assert polished[m, 0] == pytest.approx(sigma, rel=1e-14)
+        # backward Euler is first order (steps grow 25% a step): the path is only
+        # roughly the exact one, but monotone towards sigma, as the exact one is
+        t = run.trace_time[:, m]
+        keep = np.isfinite(t) & (t > 0.05)
+        path = run.trace[keep, m, 0]
+        exact = np.array([_exact(tt, start, z, eps) for tt in t[keep]])
+        assert np.allclose(path, exact, rtol=0.3)
+        assert np.all(np.diff(path) * np.sign(sigma - start) >= 0)
+
+
+def _exact(t: float, y0: float, z: float, eps: float) -> float:
+    lam = math.sqrt(z * z + 4 * eps)
+    a = (z + lam) / 2
+    c = eps / a
+    u = (y0 - a) / (y0 + c) * math.exp(-lam * t)
+    return (a + c * u) / (1 - u)
+
+
+def test_batch_integrator_flags_divergence():
+    net = load_network(XOR_JSON)
+    crn = compile_network(net)
+    broken = type(crn)(crn.name, crn.species, crn.parameters,
+                       tuple(r for r in crn.reactions if r.id != "R_ann_L1_u0"), crn.layers)
+    system = BatchSystem(broken)
+    run = system.integrate(np.zeros((2, system.n)), np.array([[1.0, 0.0], [0.0, 1.0]]), 100.0)
+    assert run.diverged.tolist() == [True, False]
+
+
+def test_analytic_gradient_against_finite_differences_of_a_scalar_forward_pass(rng):
+    from conftest import make_network
+
+    net = make_network(rng, (3, 4, 2), eps=0.02)
+    crn = compile_network(net)
+    x = np.array([0.2, 0.7, 0.4])
+    signs = reaction_signs(crn)
+    params = [p for p in crn.parameters if p.role in ("weight", "bias")]
+    grad = analytic_gradient(net, x, params, [signs[p.id] for p in params])
+    for row, p in enumerate(params):
+        def out(value: float) -> np.ndarray:
+            layers = list(net.layers)
+            w, b = layers[p.layer - 1].weights.copy(), layers[p.layer - 1].bias.copy()
+            if p.role == "weight":
+                w[p.unit, p.source] = signs[p.id] * value
+            else:
+                b[p.unit] = signs[p.id] * value
+            layers[p.layer - 1] = Layer(w, b, net.layers[p.layer - 1].epsilon)
+            return np.array(oracle_forward(Network(tuple(layers)), x))
+        h = 1e-6
+        fd = (out(p.value + h) - out(p.value - h)) / (2 * h)
+        assert np.allclose(grad[row], fd, rtol=1e-5, atol=1e-8), p.id
+    # eps: every neuron of a layer shares it in the network, so the sum over a layer's eps parameters
+    eps_params = [p for p in crn.parameters if p.role == "eps" and p.layer == 1]
+    total = analytic_gradient(net, x, eps_params, [1] * len(eps_params)).sum(axis=0)
+    bumped = [Layer(net.layers[0].weights, net.layers[0].bias, 0.02 + 1e-7), net.layers[1]]
+    lowered = [Layer(net.layers[0].weights, net.layers[0].bias, 0.02 - 1e-7), net.layers[1]]
+    fd = (np.array(oracle_forward(Network(tuple(bumped)), x))
+          - np.array(oracle_forward(Network(tuple(lowered)), x))) / 2e-7
+    assert np.allclose(total, fd, rtol=1e-5, atol=1e-9)
+
+
+def test_exact_settle_time_matches_the_closed_form_solution():
+    z, eps, tol = 0.2, 0.01, 1e-6
+    t = exact_settle_time(z, eps, 1.0, tol)
+    a = (z + math.sqrt(z * z + 4 * eps)) / 2
+    assert abs(_exact(t, 0.0, z, eps) - a) == pytest.approx(tol * a, rel=1e-6)
+
+
+# --- command line and suite ---------------------------------------------------------
+
+def test_cli_validate_exit_codes(tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["validate", str(XOR_XML), "--network", str(XOR_JSON), "--report", str(out), "--quiet"]) == 0
+    assert (out / "report.json").is_file() and (out / "report.html").is_file()
+    broken = edited(tmp_path, "no_inflow", lambda m: m.removeReaction("R_eps_L1_u0"))
+    assert main(["validate", str(broken), "--quiet"]) == 1
+    assert "FAIL structure" in capsys.readouterr().out
+    assert main(["validate", str(tmp_path / "missing.xml")]) == 2
+    assert main(["validate", str(XOR_JSON), "--input-range", "1,0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "Traceback" not in err and "0 <= low < high" in err
+
+
+def test_bad_usage_raises_narrow_errors(tmp_path):
+    with pytest.raises(ModelReadError):
+        validate(tmp_path / "nothing.xml")
+    with pytest.raises(InputError):
+        Options(input_range=(-1.0, 1.0))
+
+
+def test_suite_over_models(tmp_path):
+    """`python -m validation` over the checked-in models (what CI runs), then
+    over a folder with a broken model: exit 0, then 1."""
+    run = subprocess.run([sys.executable, "-m", "validation", "--out", str(tmp_path / "ok"), "--quiet"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = json.loads((tmp_path / "ok" / "summary.json").read_text())
+    assert len(summary) == len(list(MODELS.glob("*.json"))) + len(list(MODELS.glob("*/*.xml")))
+    assert all(entry["passed"] for entry in summary.values())
+    assert (tmp_path / "ok" / "xor-xml" / "report.html").is_file()
+
+    models = tmp_path / "models"
+    (models / "xor").mkdir(parents=True)
+    (models / "xor.json").write_text(XOR_JSON.read_text())
+    edited(models / "xor", "xor", lambda m: m.getParameter("w_L1_u0_i0").setValue(1.5))
+    run = subprocess.run([sys.executable, "-m", "validation", "--models", str(models), "--out",
+                          str(tmp_path / "bad"), "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "FAILED: xor-xml" in run.stdout
