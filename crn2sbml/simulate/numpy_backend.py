@@ -117,7 +117,7 @@ class NumpySimulator:
         return c, float(np.max(np.abs(sysm.rhs(0.0, c)))) if c.size else 0.0
 
     def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None) -> SteadyState:
-        x = np.array([s.initial for s in self.crn.inputs])
+        x = self.crn.input_values
         t = horizon if horizon is not None else settling_time(network, x, self.crn.speed, tol=1e-6)
         sol = solve_ivp(self.system.rhs, (0.0, t), self.initial, method="BDF",
                         jac=self.system.jacobian, rtol=1e-8, atol=1e-12)
