@@ -144,23 +144,27 @@ def expected_state(crn: CRN, network: Network) -> np.ndarray:
     return np.array([s.initial if s.layer == 0 else rails[s.layer][s.unit, s.rail] for s in crn.species])
 
 
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+
+
 def network_from_crn(crn: CRN) -> Network:
     """Read the network back from a CRN's structure and rate constants.
 
     Weight and bias signs come from the stoichiometry (net change of the
     neuron species), values from the rate parameters, so a CRN edited by hand
-    reads back as the network it now computes. Rates derived through rails or
-    folded input shifts carry their network value (``origin``), which is
-    read back as is."""
-    by_layer: dict[int, list[Species]] = {}
-    for s in crn.species:
-        by_layer.setdefault(s.layer, []).append(s)
+    reads back as the network it now computes. A rate derived through rails
+    or folded input shifts carries its network value (``origin``): that exact
+    value is read back while the rate still matches it, else the rate is
+    mapped back through the rail (an edit wins over the other rails too)."""
     params = crn.parameter_index
     sizes = [len(crn.input_names)] + [info.size for info in crn.layers]
     weights = [np.zeros((sizes[l], sizes[l - 1])) for l in range(1, len(sizes))]
     biases = [np.zeros(sizes[l]) for l in range(1, len(sizes))]
     eps: list[set[float]] = [set() for _ in crn.layers]
     neuron_at = {(s.layer, s.unit, s.rail): s.id for s in crn.species}
+    bias_terms: list[tuple[Parameter, float]] = []
+    edited: set[tuple[str, int, int, int]] = set()  # slots read from an edited rail rate
     for r in crn.reactions:
         p = params[r.rate]
         l, j = p.layer, p.unit
@@ -169,13 +173,34 @@ def network_from_crn(crn: CRN) -> Network:
         y = neuron_at.get((l, j, p.rail))
         if y is None:
             raise NetworkError(f"parameter {p.id} names unit {j} of layer {l}, which the model does not have")
-        value = r.net_change(y) * p.value if p.origin is None else p.origin
+        signed = r.net_change(y) * p.value
         if p.role == "weight":
-            weights[l - 1][j, p.source] = value
+            if p.origin is None:
+                weights[l - 1][j, p.source] = signed
+            else:  # rate = s_r * W * a_r' (rail r of this unit, rail r' of the source)
+                factor = crn.encoding(l, j)[0][p.rail].scale * crn.encoding(l - 1, p.source)[0][p.source_rail].readout
+                if not _close(factor * p.origin, signed):
+                    weights[l - 1][j, p.source] = signed / factor
+                    edited.add(("w", l, j, p.source))
+                elif ("w", l, j, p.source) not in edited:
+                    weights[l - 1][j, p.source] = p.origin
         elif p.role == "bias":
-            biases[l - 1][j] = value
+            bias_terms.append((p, signed))
         elif p.role == "eps":
             eps[l - 1].add(p.value)
+    for p, signed in bias_terms:  # after the weights: a folded bias involves them
+        l, j = p.layer, p.unit
+        if p.origin is None:
+            biases[l - 1][j] = signed
+            continue
+        # rate = s_r * (b + W c) + t_r, c the source units' readout offsets
+        rail = crn.encoding(l, j)[0][p.rail]
+        folded = float(weights[l - 1][j] @ np.array([crn.encoding(l - 1, i)[1] for i in range(sizes[l - 1])]))
+        if not _close(rail.scale * (p.origin + folded) + rail.shift, signed):
+            biases[l - 1][j] = (signed - rail.shift) / rail.scale - folded
+            edited.add(("b", l, j, 0))
+        elif ("b", l, j, 0) not in edited:
+            biases[l - 1][j] = p.origin
     layers = []
     for l, info in enumerate(crn.layers):
         if len(eps[l]) > 1:

@@ -34,7 +34,7 @@ from crn2sbml import (
 )
 from crn2sbml.activations import smoothed_relu
 from crn2sbml.cli import main
-from crn2sbml.plots import GALLERY, plot_activations
+from crn2sbml.plots import GALLERY, main as plots_main, plot_activations
 from test_formats import consistency
 
 ACTIVATIONS = [
@@ -335,3 +335,22 @@ def test_activation_plot_writes_png(tmp_path):
     pytest.importorskip("matplotlib")
     path = plot_activations(tmp_path / "act.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plots_main(["activations", str(tmp_path / "cli.png"), "--epsilon", "0.01"]) == 0
+    assert (tmp_path / "cli.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_hand_edited_rail_rates_win_over_origins():
+    net = Network((Layer([[1.5, -0.5]], [0.25], 0.01, "leaky_relu", {"negative_slope": 0.2}),),
+                  input_ranges=[(-1.0, 1.0), (None, None)])
+    sbml = to_sbml(compile_network(net))
+
+    def edited(pid: str, value: float) -> Network:
+        doc = libsbml.readSBMLFromString(sbml)
+        doc.getModel().getParameter(pid).setValue(value)
+        return network_from_crn(read_sbml(libsbml.writeSBMLToString(doc)))
+
+    # rate = |s_r * W * a| = |-1 * W * 1| on the neg rail; the pos rail still says 1.5
+    assert edited("w_L1_u0_neg_i0", 2.0).layers[0].weights[0].tolist() == [2.0, -0.5]
+    # rate = |b + W m| on the pos rail (b + W m = 0.25 - 1.5 < 0: Y -> 0)
+    assert edited("b_L1_u0_pos", 0.125).layers[0].bias[0] == pytest.approx(-0.125 + 1.5)
+    assert network_from_crn(read_sbml(sbml)) == net

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..errors import NetworkError, UnknownNameError
+from ..errors import UnknownNameError
 from .abs import Abs
 from .base import Activation, Params, QTerm, Rail
 from .hardsigmoid import HardSigmoid
