@@ -3,7 +3,8 @@
 The construction is DESIGN.md section 2: per neuron an inflow 0 -> Y (eps),
 a catalytic reaction per non-zero weight (sign picks production or
 degradation, rate |w|), a bias reaction, and the activation's self terms
-(2Y -> Y for the smoothed ReLU)."""
+(2Y -> Y for the smoothed ReLU). Dual-rail activations and unbounded inputs
+give a unit several such species (rails), read out as a signed value."""
 
 from __future__ import annotations
 

@@ -172,13 +172,12 @@ class CRN:
             raise NetworkError(f"unit {unit} of layer {layer} has {len(species)} species but {len(rails)} rails")
         first, suffix = species[0].id, rails[0].suffix
         name = first[: -len(suffix) - 1] if suffix and first.endswith("_" + suffix) else first
-        if layer == 0:
-            offset = 0.0 if len(rails) == 1 else offset  # a shifted input is read as its species
         return Readout(name, layer, unit, tuple((s.id, r.readout) for s, r in zip(species, rails)), offset)
 
     @cached_property
     def readouts(self) -> tuple[Readout, ...]:
-        """Readouts of the multi-rail units (single-rail units are their species)."""
+        """Readouts of the multi-rail units, which the emitters expose (a
+        single-rail unit is its species, up to a declared input shift)."""
         return tuple(self.readout(l, u) for (l, u), sp in self.units.items() if len(sp) > 1)
 
     def _names(self, layer: int, size: int) -> tuple[str, ...]:
@@ -200,12 +199,7 @@ class CRN:
     def input_values(self) -> np.ndarray:
         """The network-level (signed) input values the input species encode."""
         conc = {s.id: s.initial for s in self.inputs}
-        values = []
-        for u in range(len(self.input_names)):
-            rails, offset = self.encoding(0, u)
-            species = self.units[(0, u)]
-            values.append(sum(r.readout * conc[s.id] for s, r in zip(species, rails)) + offset)
-        return np.array(values, dtype=float)
+        return np.array([self.readout(0, u).value(conc) for u in range(len(self.input_names))], dtype=float)
 
     # --- derived CRNs ------------------------------------------------------
     def with_speed(self, speed: float) -> "CRN":
