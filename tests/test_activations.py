@@ -357,3 +357,19 @@ def test_hand_edited_rail_rates_win_over_origins():
     # rate = |b + W m| on the pos rail (b + W m = 0.25 - 1.5 < 0: Y -> 0)
     assert edited("b_L1_u0_pos", 0.125).layers[0].bias[0] == pytest.approx(-0.125 + 1.5)
     assert network_from_crn(read_sbml(sbml)) == net
+
+
+def test_cli_compiles_and_simulates_signed_network(tmp_path, capsys):
+    spec = {"name": "signed", "epsilon": 0.01, "inputs": ["u", "v"], "outputs": ["out"],
+            "input_ranges": [[-1, 1], [None, None]],
+            "layers": [{"weights": [[1, -2], [0.5, 1]], "bias": [0.1, 0],
+                        "activation": {"name": "leaky_relu", "negative_slope": 0.1}},
+                       {"weights": [[1, -1]], "activation": "linear"}]}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    assert main(["compile", str(tmp_path / "s.json"), "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert main(["simulate", str(tmp_path / "b" / "signed.xml"), "--input", "-0.5,-2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    want = network_from_dict(spec).forward([-0.5, -2.0])[0]
+    assert report["inputs"] == {"u": -0.5, "v": -2.0}
+    assert report["steady_state"]["out"] == pytest.approx(want, rel=1e-8)
