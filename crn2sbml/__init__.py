@@ -10,8 +10,8 @@ reaction networks whose unique positive steady state is the network's output
 """
 
 from .activations import get_activation, known_activations
-from .compile import compile_network, network_from_crn
-from .crn import CRN, LayerInfo, Parameter, Reaction, Species
+from .compile import compile_network, expected_state, network_from_crn
+from .crn import CRN, LayerInfo, Parameter, Reaction, Readout, Species
 from .emit import FORMATS, to_antimony, to_sbml, to_text, write_antimony, write_model, write_sbml, write_text
 from .errors import (
     Crn2SbmlError,
@@ -33,8 +33,8 @@ __version__ = "0.1.0"
 __all__ = [
     "BACKENDS", "CRN", "CopasiSimulator", "FORMATS", "Crn2SbmlError", "InputError", "MissingDependencyError", "Layer", "LayerInfo", "ModelReadError",
     "Network", "NetworkError", "NumpySimulator", "OutputError", "Parameter", "Reaction",
-    "RoadRunnerSimulator", "Species", "SteadyState", "SteadyStateError", "TimeCourse", "UnknownNameError",
-    "compile_network", "convergence_rates", "get_activation", "get_simulator", "known_activations",
+    "Readout", "RoadRunnerSimulator", "Species", "SteadyState", "SteadyStateError", "TimeCourse", "UnknownNameError",
+    "compile_network", "convergence_rates", "expected_state", "get_activation", "get_simulator", "known_activations",
     "load_network", "network_from_crn", "network_from_dict", "one_neuron_trajectory", "read_sbml",
     "save_network", "settling_time", "to_antimony", "to_sbml", "to_text", "write_antimony", "write_model",
     "write_sbml", "write_text",

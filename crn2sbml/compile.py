@@ -3,17 +3,20 @@
 The construction is DESIGN.md section 2: per neuron an inflow 0 -> Y (eps),
 a catalytic reaction per non-zero weight (sign picks production or
 degradation, rate |w|), a bias reaction, and the activation's self terms
-(2Y -> Y for the smoothed ReLU)."""
+(2Y -> Y for the smoothed ReLU). Dual-rail activations and unbounded inputs
+give a unit several such species (rails), read out as a signed value."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import Rail
 from .crn import CRN, LayerInfo, Parameter, Reaction, Species
 from .errors import NetworkError
+from .inputs import encode_input, input_encoding
 from .network import Layer, Network
 
 
@@ -21,67 +24,129 @@ def hidden_species_id(layer: int, unit: int) -> str:
     return f"h{layer}_{unit}"
 
 
-def _signed(species: str, k: float) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
-    """Y -> 2Y for k > 0, Y -> 0 for k < 0 (reactants, products)."""
-    return ((species, 1),), (((species, 2),) if k > 0 else ())
+Side = tuple[tuple[str, int], ...]
+
+
+def _power_term(species: str, power: int, k: float) -> tuple[Side, Side]:
+    """(reactants, products) for the term k*y^power: 0 -> Y for power 0, else
+    power Y -> (power +- 1) Y as k is positive or negative."""
+    if power == 0:
+        return (), ((species, 1),)
+    n = power + (1 if k > 0 else -1)
+    return ((species, power),), (((species, n),) if n > 0 else ())
+
+
+def _rail_id(base: str, rail: Rail) -> str:
+    return f"{base}_{rail.suffix}" if rail.suffix else base
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A lowered unit as the next layer sees it: its species, their readout
+    coefficients, and the readout's constant."""
+
+    species: tuple[str, ...]
+    suffixes: tuple[str, ...]  # rail suffixes, used in weight parameter ids
+    readout: tuple[float, ...]
+    offset: float
+
+    @property
+    def plain(self) -> bool:
+        return self.readout == (1.0,) and self.offset == 0.0
 
 
 def compile_network(
     network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None
 ) -> CRN:
     """Lower ``network`` to its mass-action CRN. ``inputs`` sets the input
-    species' initial concentrations (zeros by default)."""
+    values (zeros by default; signed where the network declares input_ranges).
+
+    A unit with rails (s_r, t_r, a_r) and readout offset c gets one species per
+    rail at sigma(s_r z + t_r). The next layer reads a source unit through its
+    readout: weight W*a_r on each source species, and W*c folded into the bias."""
     x0 = np.zeros(network.n_inputs) if inputs is None else network.check_input(inputs)
     if x0.ndim != 1:
         raise NetworkError("compile takes one input vector, not a batch")
-    species: list[Species] = [
-        Species(name, "input", 0, i, float(x0[i])) for i, name in enumerate(network.inputs)
-    ]
+    species: list[Species] = []
+    prev: list[_Unit] = []
+    for i, name in enumerate(network.inputs):
+        bounds = network.input_ranges[i] if network.input_ranges else None
+        rails, offset = input_encoding(bounds)
+        ids = tuple(_rail_id(name, r) for r in rails)
+        for r, (sid, value) in enumerate(zip(ids, encode_input(float(x0[i]), bounds))):
+            species.append(Species(sid, "input", 0, i, value, r))
+        prev.append(_Unit(ids, tuple(r.suffix for r in rails), tuple(r.readout for r in rails), offset))
     parameters: list[Parameter] = []
     reactions: list[Reaction] = []
-    prev = list(network.inputs)
     n_layers = len(network.layers)
     for l, layer in enumerate(network.layers, start=1):
         last = l == n_layers
+        fn = layer.fn
+        rails = fn.rails
         names = list(network.outputs) if last else [hidden_species_id(l, j) for j in range(layer.n_out)]
-        terms = get_activation(layer.activation).q_terms(layer.epsilon)
+        terms = fn.q_terms(layer.epsilon)
         role = "output" if last else "hidden"
-        for j, y in enumerate(names):
-            species.append(Species(y, role, l, j, 0.0))
-            tag = f"L{l}_u{j}"
-            for term in terms:
-                pid = f"{term.role}_{tag}"
-                parameters.append(Parameter(pid, abs(term.coefficient), term.role, l, j))
-                if term.power == 0:
-                    reactants, products = (), ((y, 1),)
-                else:
-                    change = 1 if term.coefficient > 0 else -1
-                    reactants = ((y, term.power),)
-                    products = ((y, term.power + change),) if term.power + change > 0 else ()
-                reactions.append(Reaction(f"R_{pid}", reactants, products, pid))
+        # rates equal |w|, |b| only for single plain rails fed by plain units;
+        # otherwise record the network value for an exact read-back
+        exact = len(rails) == 1 and rails[0] == Rail("") and all(u.plain for u in prev)
+        shift = np.array([u.offset for u in prev])
+        units: list[_Unit] = []
+        for j, base in enumerate(names):
             row = layer.weights[j]
-            for i in np.flatnonzero(row):
-                w = float(row[i])
-                pid = f"w_{tag}_i{i}"
-                x = prev[i]
-                parameters.append(Parameter(pid, abs(w), "weight", l, j, int(i)))
-                products = ((x, 1), (y, 2)) if w > 0 else ((x, 1),)
-                reactions.append(Reaction(f"R_{pid}", ((x, 1), (y, 1)), products, pid))
-            b = float(layer.bias[j])
-            if b != 0.0:
-                pid = f"b_{tag}"
-                parameters.append(Parameter(pid, abs(b), "bias", l, j))
-                reactions.append(Reaction(f"R_{pid}", *_signed(y, b), pid))
-        prev = names
+            b_eff = float(layer.bias[j] + row @ shift) if shift.any() else float(layer.bias[j])
+            ids = tuple(_rail_id(base, r) for r in rails)
+            for r, (rail, y) in enumerate(zip(rails, ids)):
+                species.append(Species(y, role, l, j, 0.0, r))
+                tag = f"L{l}_u{j}" + (f"_{rail.suffix}" if rail.suffix else "")
+                for term in terms:
+                    pid = f"{term.role}_{tag}"
+                    parameters.append(Parameter(pid, abs(term.coefficient), term.role, l, j, rail=r))
+                    reactions.append(Reaction(f"R_{pid}", *_power_term(y, term.power, term.coefficient), pid))
+                for i in np.flatnonzero(row):
+                    src = prev[i]
+                    for sr, (x, suffix, a) in enumerate(zip(src.species, src.suffixes, src.readout)):
+                        w = rail.scale * float(row[i]) * a
+                        if w == 0.0:
+                            continue
+                        pid = f"w_{tag}_i{i}" + (f"_{suffix}" if suffix else "")
+                        origin = None if exact else float(row[i])
+                        parameters.append(Parameter(pid, abs(w), "weight", l, j, int(i), r, sr, origin))
+                        products = ((x, 1), (y, 2)) if w > 0 else ((x, 1),)
+                        reactions.append(Reaction(f"R_{pid}", ((x, 1), (y, 1)), products, pid))
+                b = rail.scale * b_eff + rail.shift
+                origin = None if exact else float(layer.bias[j])
+                if b != 0.0 or (origin is not None and origin != 0.0):
+                    pid = f"b_{tag}"
+                    parameters.append(Parameter(pid, abs(b), "bias", l, j, rail=r, origin=origin))
+                    reactions.append(Reaction(f"R_{pid}", *_power_term(y, 1, b), pid))
+            units.append(_Unit(ids, tuple(r.suffix for r in rails), tuple(r.readout for r in rails), fn.offset))
+        prev = units
     return CRN(
         name=network.name,
         species=tuple(species),
         parameters=tuple(parameters),
         reactions=tuple(reactions),
-        layers=tuple(LayerInfo(layer.activation, layer.epsilon, layer.n_out) for layer in network.layers),
+        layers=tuple(
+            LayerInfo(layer.activation, layer.epsilon, layer.n_out, layer.activation_params) for layer in network.layers
+        ),
         speed=float(speed),
         description=network.description,
+        input_ranges=network.input_ranges,
     )
+
+
+def expected_state(crn: CRN, network: Network) -> np.ndarray:
+    """Every species' value at the CRN's fixed point, in ``crn.species`` order:
+    inputs as encoded, each rail r of a unit at sigma(s_r z + t_r), where z is
+    the network's pre-activation for the CRN's (decoded) input."""
+    x = crn.input_values
+    rails = [None] + [layer.fn.rail_values(z, layer.epsilon) for layer, z in
+                      zip(network.layers, network.preactivations(x))]
+    return np.array([s.initial if s.layer == 0 else rails[s.layer][s.unit, s.rail] for s in crn.species])
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-12 * max(abs(a), abs(b))
 
 
 def network_from_crn(crn: CRN) -> Network:
@@ -89,31 +154,54 @@ def network_from_crn(crn: CRN) -> Network:
 
     Weight and bias signs come from the stoichiometry (net change of the
     neuron species), values from the rate parameters, so a CRN edited by hand
-    reads back as the network it now computes."""
-    by_layer: dict[int, list[Species]] = {}
-    for s in crn.species:
-        by_layer.setdefault(s.layer, []).append(s)
+    reads back as the network it now computes. A rate derived through rails
+    or folded input shifts carries its network value (``origin``): that exact
+    value is read back while the rate still matches it, else the rate is
+    mapped back through the rail (an edit wins over the other rails too)."""
     params = crn.parameter_index
-    sizes = [len(by_layer.get(0, []))] + [info.size for info in crn.layers]
+    sizes = [len(crn.input_names)] + [info.size for info in crn.layers]
     weights = [np.zeros((sizes[l], sizes[l - 1])) for l in range(1, len(sizes))]
     biases = [np.zeros(sizes[l]) for l in range(1, len(sizes))]
     eps: list[set[float]] = [set() for _ in crn.layers]
-    neuron_at = {(s.layer, s.unit): s.id for s in crn.species}
+    neuron_at = {(s.layer, s.unit, s.rail): s.id for s in crn.species}
+    bias_terms: list[tuple[Parameter, float]] = []
+    edited: set[tuple[str, int, int, int]] = set()  # slots read from an edited rail rate
     for r in crn.reactions:
         p = params[r.rate]
         l, j = p.layer, p.unit
         if not 1 <= l <= len(crn.layers):
             raise NetworkError(f"parameter {p.id} names layer {l}, which the model does not have")
-        y = neuron_at.get((l, j))
+        y = neuron_at.get((l, j, p.rail))
         if y is None:
             raise NetworkError(f"parameter {p.id} names unit {j} of layer {l}, which the model does not have")
-        sign = r.net_change(y)
+        signed = r.net_change(y) * p.value
         if p.role == "weight":
-            weights[l - 1][j, p.source] = sign * p.value
+            if p.origin is None:
+                weights[l - 1][j, p.source] = signed
+            else:  # rate = s_r * W * a_r' (rail r of this unit, rail r' of the source)
+                factor = crn.encoding(l, j)[0][p.rail].scale * crn.encoding(l - 1, p.source)[0][p.source_rail].readout
+                if not _close(factor * p.origin, signed):
+                    weights[l - 1][j, p.source] = signed / factor
+                    edited.add(("w", l, j, p.source))
+                elif ("w", l, j, p.source) not in edited:
+                    weights[l - 1][j, p.source] = p.origin
         elif p.role == "bias":
-            biases[l - 1][j] = sign * p.value
+            bias_terms.append((p, signed))
         elif p.role == "eps":
             eps[l - 1].add(p.value)
+    for p, signed in bias_terms:  # after the weights: a folded bias involves them
+        l, j = p.layer, p.unit
+        if p.origin is None:
+            biases[l - 1][j] = signed
+            continue
+        # rate = s_r * (b + W c) + t_r, c the source units' readout offsets
+        rail = crn.encoding(l, j)[0][p.rail]
+        folded = float(weights[l - 1][j] @ np.array([crn.encoding(l - 1, i)[1] for i in range(sizes[l - 1])]))
+        if not _close(rail.scale * (p.origin + folded) + rail.shift, signed):
+            biases[l - 1][j] = (signed - rail.shift) / rail.scale - folded
+            edited.add(("b", l, j, 0))
+        elif ("b", l, j, 0) not in edited:
+            biases[l - 1][j] = p.origin
     layers = []
     for l, info in enumerate(crn.layers):
         if len(eps[l]) > 1:
@@ -121,11 +209,13 @@ def network_from_crn(crn: CRN) -> Network:
                 f"layer {l + 1} has neurons with different inflow rates {sorted(eps[l])}; "
                 "a layer has one epsilon"
             )
-        layers.append(Layer(weights[l], biases[l], eps[l].pop() if eps[l] else info.epsilon, info.activation))
+        layers.append(Layer(weights[l], biases[l], eps[l].pop() if eps[l] else info.epsilon,
+                            info.activation, info.activation_params))
     return Network(
         layers=tuple(layers),
-        inputs=tuple(s.id for s in by_layer.get(0, [])),
-        outputs=tuple(s.id for s in crn.outputs),
+        inputs=crn.input_names,
+        outputs=crn.output_names,
         name=crn.name,
         description=crn.description,
+        input_ranges=crn.input_ranges,
     )

@@ -10,7 +10,10 @@ from typing import Iterable
 
 import numpy as np
 
+from .activations import Rail, get_activation
+from .activations.base import Params
 from .errors import InputError, NetworkError
+from .inputs import Bounds, check_inputs, encode_input, input_encoding
 
 SPECIES_ROLES = ("input", "hidden", "output")
 
@@ -22,6 +25,7 @@ class Species:
     layer: int  # 0 for inputs, 1.. for neuron layers
     unit: int  # index inside the layer (0-based)
     initial: float = 0.0
+    rail: int = 0  # which rail of the unit (dual-rail activations and inputs)
 
     @property
     def boundary(self) -> bool:
@@ -38,6 +42,11 @@ class Parameter:
     layer: int
     unit: int
     source: int | None = None  # for weights: index of the input unit in the previous layer
+    rail: int = 0  # rail of the unit the reaction feeds
+    source_rail: int = 0  # for weights: rail of the source unit
+    # the signed network weight or bias this rate came from, when the rate is
+    # not simply its absolute value (rails, folded input shifts): exact read-back
+    origin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,25 @@ class LayerInfo:
     activation: str
     epsilon: float
     size: int
+    activation_params: Params = ()
+
+
+@dataclass(frozen=True)
+class Readout:
+    """A unit's signed value: sum(coefficient * species) + offset."""
+
+    id: str
+    layer: int
+    unit: int
+    terms: tuple[tuple[str, float], ...]
+    offset: float = 0.0
+
+    def value(self, concentrations: dict[str, float]) -> float:
+        return sum(a * concentrations[s] for s, a in self.terms) + self.offset
+
+    def scale(self, concentrations: dict[str, float]) -> float:
+        """sum |a_r| y_r + |offset|: the size rounding errors are relative to."""
+        return sum(abs(a) * concentrations[s] for s, a in self.terms) + abs(self.offset)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +103,7 @@ class CRN:
     layers: tuple[LayerInfo, ...]
     speed: float = 1.0
     description: str = field(default="", compare=False)
+    input_ranges: tuple[Bounds, ...] = ()  # as declared by the network
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.speed) and self.speed > 0):
@@ -117,24 +146,78 @@ class CRN:
     def layer_species(self, layer: int) -> tuple[Species, ...]:
         return tuple(s for s in self.species if s.layer == layer)
 
+    # --- units and readouts ------------------------------------------------
+    def encoding(self, layer: int, unit: int) -> tuple[tuple[Rail, ...], float]:
+        """(rails, offset) of a network unit: input encoding or activation."""
+        if layer == 0:
+            return input_encoding(self.input_ranges[unit] if self.input_ranges else None)
+        info = self.layers[layer - 1]
+        fn = get_activation(info.activation, info.activation_params)
+        return fn.rails, fn.offset
+
+    @cached_property
+    def units(self) -> dict[tuple[int, int], tuple[Species, ...]]:
+        """(layer, unit) -> the unit's species in rail order."""
+        out: dict[tuple[int, int], list[Species]] = {}
+        for s in self.species:
+            out.setdefault((s.layer, s.unit), []).append(s)
+        return {k: tuple(sorted(v, key=lambda s: s.rail)) for k, v in out.items()}
+
+    def readout(self, layer: int, unit: int) -> Readout:
+        """The unit's value in terms of its species. Named like the unit: the
+        species' own id for a single rail, else the rail id without its suffix."""
+        species = self.units[(layer, unit)]
+        rails, offset = self.encoding(layer, unit)
+        if len(species) != len(rails):
+            raise NetworkError(f"unit {unit} of layer {layer} has {len(species)} species but {len(rails)} rails")
+        first, suffix = species[0].id, rails[0].suffix
+        name = first[: -len(suffix) - 1] if suffix and first.endswith("_" + suffix) else first
+        return Readout(name, layer, unit, tuple((s.id, r.readout) for s, r in zip(species, rails)), offset)
+
+    @cached_property
+    def readouts(self) -> tuple[Readout, ...]:
+        """Readouts of the multi-rail units, which the emitters expose (a
+        single-rail unit is its species, up to a declared input shift)."""
+        return tuple(self.readout(l, u) for (l, u), sp in self.units.items() if len(sp) > 1)
+
+    def _names(self, layer: int, size: int) -> tuple[str, ...]:
+        return tuple(self.readout(layer, u).id for u in range(size))
+
+    @cached_property
+    def input_names(self) -> tuple[str, ...]:
+        return self._names(0, len({s.unit for s in self.inputs}))
+
+    @cached_property
+    def output_names(self) -> tuple[str, ...]:
+        return self._names(len(self.layers), self.layers[-1].size) if self.layers else ()
+
+    def output_values(self, concentrations: dict[str, float]) -> np.ndarray:
+        last = len(self.layers)
+        return np.array([self.readout(last, u).value(concentrations) for u in range(self.layers[-1].size)])
+
+    @property
+    def input_values(self) -> np.ndarray:
+        """The network-level (signed) input values the input species encode."""
+        conc = {s.id: s.initial for s in self.inputs}
+        return np.array([self.readout(0, u).value(conc) for u in range(len(self.input_names))], dtype=float)
+
     # --- derived CRNs ------------------------------------------------------
     def with_speed(self, speed: float) -> "CRN":
         return replace(self, speed=float(speed))
 
     def with_inputs(self, values: Iterable[float]) -> "CRN":
-        """The same CRN with the input species' initial concentrations set."""
+        """The same CRN with the input species set to encode the network-level
+        input ``values`` (signed where input_ranges allow)."""
         vals = np.asarray(list(values), dtype=float)
-        inputs = self.inputs
-        if vals.shape != (len(inputs),):
+        names = self.input_names
+        if vals.shape != (len(names),):
             raise InputError(
-                f"got {vals.size} input values; the model takes {len(inputs)} "
-                f"({', '.join(s.id for s in inputs)})"
+                f"got {vals.size} input values; the model takes {len(names)} ({', '.join(names)})"
             )
-        if not np.all(np.isfinite(vals)) or np.any(vals < 0):
-            k = int(np.flatnonzero(~(np.isfinite(vals) & (vals >= 0)))[0])
-            raise InputError(
-                f"input '{inputs[k].id}' is {vals[k]}; input concentrations must be finite and >= 0"
-            )
-        new = dict(zip((s.id for s in inputs), vals.tolist()))
+        check_inputs(vals, names, self.input_ranges)
+        new: dict[str, float] = {}
+        for u, x in enumerate(vals.tolist()):
+            bounds = self.input_ranges[u] if self.input_ranges else None
+            new.update(zip((s.id for s in self.units[(0, u)]), encode_input(x, bounds)))
         species = tuple(replace(s, initial=new[s.id]) if s.id in new else s for s in self.species)
         return replace(self, species=species)

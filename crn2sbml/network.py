@@ -16,8 +16,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._atomic import write_text_atomic
-from .activations import canonical_activation, get_activation
+from .activations import Activation, canonical_activation, get_activation
+from .activations.base import Params
 from .errors import InputError, ModelReadError, NetworkError, UnknownNameError
+from .inputs import Bounds, check_inputs
 
 _SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Words that SBML math, Antimony or our own generated ids already use.
@@ -28,7 +30,7 @@ RESERVED_NAMES = frozenset(
     "exp log ln log10 sin cos tan abs sqrt pow power floor ceil ceiling min max "
     "and or not xor piecewise delay rateOf factorial root cell kappa".split()
 )
-_TOP_KEYS = ("name", "description", "epsilon", "inputs", "outputs", "layers")
+_TOP_KEYS = ("name", "description", "epsilon", "inputs", "input_ranges", "outputs", "layers")
 _LAYER_KEYS = ("weights", "bias", "activation", "epsilon")
 
 
@@ -46,20 +48,25 @@ class Layer:
     """One dense layer: ``activation(weights @ x + bias)`` at smoothing ``epsilon``.
 
     ``weights`` has shape (outputs, inputs), as ``torch.nn.Linear.weight``.
+    ``activation`` is the canonical name; ``activation_params`` its canonical
+    parameters as sorted (name, value) items (a mapping is accepted).
     """
 
     weights: np.ndarray
     bias: np.ndarray
     epsilon: float
     activation: str = "smoothed_relu"
+    activation_params: Params = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", _frozen(self.weights, "weights"))
         object.__setattr__(self, "bias", _frozen(self.bias, "bias"))
         try:
             object.__setattr__(self, "activation", canonical_activation(self.activation))
-        except UnknownNameError as exc:
+            fn = get_activation(self.activation, self.activation_params)
+        except (UnknownNameError, NetworkError) as exc:
             raise NetworkError(f"activation: {exc}") from None
+        object.__setattr__(self, "activation_params", fn.params())
         if self.weights.ndim != 2 or self.weights.shape[0] == 0 or self.weights.shape[1] == 0:
             raise NetworkError(
                 f"weights must be a non-empty 2-D matrix (outputs x inputs), got shape {self.weights.shape}"
@@ -82,6 +89,15 @@ class Layer:
         if not math.isfinite(eps) or eps <= 0:
             raise NetworkError(f"epsilon is {self.epsilon}; it must be a finite number > 0 (e.g. 0.01)")
         object.__setattr__(self, "epsilon", eps)
+        try:
+            fn.check(eps)
+        except NetworkError as exc:
+            raise NetworkError(f"activation: {exc}") from None
+
+    @property
+    def fn(self) -> Activation:
+        """The activation object (rails, reference, derivative)."""
+        return get_activation(self.activation, self.activation_params)
 
     @property
     def n_in(self) -> int:
@@ -95,6 +111,7 @@ class Layer:
         return (
             isinstance(other, Layer)
             and self.activation == other.activation
+            and self.activation_params == other.activation_params
             and self.epsilon == other.epsilon
             and np.array_equal(self.weights, other.weights)
             and np.array_equal(self.bias, other.bias)
@@ -112,6 +129,8 @@ class Network:
     outputs: tuple[str, ...] = ()
     name: str = "network"
     description: str = ""
+    # per input (lower, upper), None = unbounded; () = inputs are concentrations >= 0
+    input_ranges: tuple[Bounds, ...] = ()
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
@@ -138,6 +157,7 @@ class Network:
                 f"outputs lists {len(outputs)} names but the last layer has {layers[-1].n_out} "
                 "rows; give one name per row"
             )
+        object.__setattr__(self, "input_ranges", _ranges(self.input_ranges, inputs))
         check_identifier(self.name, "name", model=True)
         seen: dict[str, str] = {}
         for label, names in (("inputs", inputs), ("outputs", outputs)):
@@ -168,6 +188,7 @@ class Network:
             and self.name == other.name
             and self.inputs == other.inputs
             and self.outputs == other.outputs
+            and self.input_ranges == other.input_ranges
             and self.layers == other.layers
         )
 
@@ -175,33 +196,34 @@ class Network:
 
     # --- the oracle --------------------------------------------------------
     def check_input(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
-        """Validate input concentrations: shape (n_inputs,) or (batch, n_inputs),
-        finite and non-negative."""
+        """Validate inputs: shape (n_inputs,) or (batch, n_inputs), finite, and
+        within ``input_ranges`` (>= 0 when no ranges are declared)."""
         arr = np.asarray(x, dtype=float)
         if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_inputs:
             raise InputError(
                 f"input has shape {arr.shape}; the network '{self.name}' takes {self.n_inputs} "
                 f"values ({', '.join(self.inputs)})"
             )
-        if not np.all(np.isfinite(arr)):
-            raise InputError("input contains NaN or infinity; give finite concentrations")
-        if np.any(arr < 0):
-            bad = np.flatnonzero(arr.reshape(-1, self.n_inputs).min(axis=0) < 0)[0]
-            raise InputError(
-                f"input '{self.inputs[bad]}' is negative; concentrations must be >= 0 "
-                "(shift signed inputs by their lower bound)"
-            )
+        check_inputs(arr, self.inputs, self.input_ranges)
         return arr
 
     def layer_values(self, x: Sequence[float] | np.ndarray) -> list[np.ndarray]:
         """Every layer's activation, inputs first: ``[x, h1, ..., y]``."""
+        return self._forward(x)[0]
+
+    def preactivations(self, x: Sequence[float] | np.ndarray) -> list[np.ndarray]:
+        """Every layer's pre-activation ``z = W h + b``, first layer first."""
+        return self._forward(x)[1]
+
+    def _forward(self, x: Sequence[float] | np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         h = self.check_input(x)
-        values = [h]
+        values, zs = [h], []
         for layer in self.layers:
             z = h @ layer.weights.T + layer.bias
-            h = get_activation(layer.activation).reference(z, layer.epsilon)
+            h = layer.fn.reference(z, layer.epsilon)
             values.append(h)
-        return values
+            zs.append(z)
+        return values, zs
 
     def forward(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
         """The network's output: the CRN's steady state for input ``x``."""
@@ -217,13 +239,17 @@ class Network:
         if shared is not None:
             out["epsilon"] = shared
         out["inputs"] = list(self.inputs)
+        if self.input_ranges:
+            out["input_ranges"] = [list(r) for r in self.input_ranges]
         out["outputs"] = list(self.outputs)
         out["layers"] = []
         for layer in self.layers:
             entry: dict[str, Any] = {
                 "weights": layer.weights.tolist(),
                 "bias": layer.bias.tolist(),
-                "activation": layer.activation,
+                "activation": (
+                    {"name": layer.activation, **layer.fn.json_params()} if layer.activation_params else layer.activation
+                ),
             }
             if shared is None:
                 entry["epsilon"] = layer.epsilon
@@ -305,6 +331,50 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _activation(value: Any, where: str) -> tuple[str, dict[str, Any]]:
+    """A layer's "activation": a name, or {"name": ..., params...}."""
+    if isinstance(value, str):
+        return value, {}
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return value["name"], {k: v for k, v in value.items() if k != "name"}
+    raise NetworkError(
+        f"{where} must be a name such as 'smoothed_relu' or an object like "
+        '{"name": "leaky_relu", "negative_slope": 0.1}'
+    )
+
+
+def _raw_ranges(value: Any) -> tuple[Bounds, ...]:
+    if not isinstance(value, list):
+        raise NetworkError("input_ranges must be a list of [lower, upper] pairs (null = unbounded)")
+    out = []
+    for i, pair in enumerate(value):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise NetworkError(f"input_ranges[{i}] is {pair!r}; expected [lower, upper] (null = unbounded)")
+        out.append(tuple(None if v is None else _number(v, f"input_ranges[{i}]") for v in pair))
+    return tuple(out)  # type: ignore[return-value]
+
+
+def _ranges(value: Any, inputs: tuple[str, ...]) -> tuple[Bounds, ...]:
+    """Validated input ranges: one (lower, upper) per input, lower < upper."""
+    ranges = tuple(tuple(r) for r in value)
+    if ranges and len(ranges) != len(inputs):
+        raise NetworkError(
+            f"input_ranges has {len(ranges)} entries but the network has {len(inputs)} inputs; give one per input"
+        )
+    out = []
+    for i, r in enumerate(ranges):
+        if len(r) != 2:
+            raise NetworkError(f"input_ranges[{i}] is {r!r}; expected (lower, upper)")
+        lo, hi = (None if v is None else float(v) for v in r)
+        for v in (lo, hi):
+            if v is not None and not math.isfinite(v):
+                raise NetworkError(f"input_ranges[{i}] has {v}; use null for an unbounded side")
+        if lo is not None and hi is not None and not lo < hi:
+            raise NetworkError(f"input_ranges[{i}] is [{lo:g}, {hi:g}]; the lower bound must be < the upper")
+        out.append((lo, hi))
+    return tuple(out)
+
+
 def network_from_dict(data: Any) -> Network:
     """Build a Network from the parsed JSON format, naming the field on any error."""
     if not isinstance(data, dict):
@@ -339,11 +409,9 @@ def network_from_dict(data: Any) -> Network:
         if eps <= 0:
             field_name = f"{where}.epsilon" if "epsilon" in raw else "epsilon"
             raise NetworkError(f"{field_name} is {eps}; it must be > 0 (e.g. 0.01)")
-        activation = raw.get("activation", "smoothed_relu")
-        if not isinstance(activation, str):
-            raise NetworkError(f"{where}.activation must be a name such as 'smoothed_relu'")
+        activation, params = _activation(raw.get("activation", "smoothed_relu"), f"{where}.activation")
         try:
-            layers.append(Layer(weights, bias, eps, activation))
+            layers.append(Layer(weights, bias, eps, activation, params))
         except NetworkError as exc:
             raise NetworkError(f"{where}.{exc}") from None
     for key in ("name", "description"):
@@ -355,6 +423,7 @@ def network_from_dict(data: Any) -> Network:
         outputs=_names(data["outputs"], "outputs") if "outputs" in data else (),
         name=data.get("name", "network"),
         description=data.get("description", ""),
+        input_ranges=_raw_ranges(data["input_ranges"]) if "input_ranges" in data else (),
     )
 
 

@@ -8,23 +8,20 @@ import math
 
 import numpy as np
 
-from .activations import get_activation
 from .network import Network
 
 
 def convergence_rates(network: Network, x: np.ndarray, speed: float = 1.0) -> list[np.ndarray]:
-    """lambda of every neuron at its fixed point, layer by layer:
-    -(d/dy)(z*y + q(y)) at y = sigma, times the speed factor."""
-    values = network.layer_values(x)
+    """lambda of every species at its fixed point, layer by layer (shape
+    (units, rails)): -(d/dy)(z_r*y + q(y)) at y = sigma(z_r), times the speed."""
     rates = []
-    for layer, h_in, sigma in zip(network.layers, values, values[1:]):
-        z = h_in @ layer.weights.T + layer.bias
-        dq = sum(
-            t.power * t.coefficient * sigma ** (t.power - 1)
-            for t in get_activation(layer.activation).q_terms(layer.epsilon)
-            if t.power >= 1
-        )
-        rates.append(-speed * (z + dq))
+    for layer, z in zip(network.layers, network.preactivations(x)):
+        fn = layer.fn
+        z_r = fn.rail_inputs(z)
+        sigma = fn.unit_reference(z_r, layer.epsilon)
+        dq = sum(t.power * t.coefficient * sigma ** (t.power - 1) for t in fn.q_terms(layer.epsilon) if t.power >= 1)
+        lam = -speed * (z_r + dq)
+        rates.append(lam[..., 0] if lam.shape[-1] == 1 else lam)  # (units,) for one rail
     return rates
 
 
@@ -32,9 +29,9 @@ def settling_time(network: Network, x: np.ndarray, speed: float = 1.0, tol: floa
     """Time for the CRN started at zero to come within relative ``tol`` of its
     fixed point: the layers settle one after another, each at its slowest rate.
     For the smoothed ReLU, y(0)=0 gives |u(0)| (a+c)/a = 1 + a^2/eps."""
-    values = network.layer_values(x)
     total = 0.0
-    for layer, lam, sigma in zip(network.layers, convergence_rates(network, x, speed), values[1:]):
+    for layer, lam, z in zip(network.layers, convergence_rates(network, x, speed), network.preactivations(x)):
+        sigma = layer.fn.rail_values(z, layer.epsilon)
         spread = 1.0 + float(np.max(sigma * sigma)) / layer.epsilon
         total += math.log(spread / tol) / float(np.min(lam))
     return total

@@ -1,36 +1,31 @@
-"""Registry of activations. Each activation lives in its own module and says
-how a neuron using it is lowered to mass-action reactions.
+"""Registry of activations: one module per activation, listed here.
 
-An activation whose neuron obeys ``dy/dt = z*y + q(y)`` gives ``q`` as a tuple
-of :class:`QTerm` (power, coefficient). The constant term becomes the inflow
-``0 -> Y``; a term ``c * y^k`` with k >= 2 becomes ``k Y -> (k-1) Y`` (c < 0)
-or ``k Y -> (k+1) Y`` (c > 0) at rate ``|c|``.
+Every activation lowers a network unit to one or more rails, each a species
+obeying ``dy/dt = z_r*y + q(y)`` (see :mod:`.base`). The constant term of q
+becomes the inflow ``0 -> Y``; a term ``c * y^k`` becomes ``k Y -> (k-1) Y``
+(c < 0) or ``k Y -> (k+1) Y`` (c > 0) at rate ``|c|`` (k = 1: ``Y -> 0`` /
+``Y -> 2Y``). Adding an activation is adding a module and a registry line.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import numpy as np
+from typing import Any, Mapping
 
 from ..errors import UnknownNameError
-from .base import QTerm
-from .smoothed_relu import SMOOTHED_RELU
+from .abs import Abs
+from .base import Activation, Params, QTerm, Rail
+from .hardsigmoid import HardSigmoid
+from .hardtanh import HardTanh
+from .identity import Identity
+from .leaky_relu import LeakyReLU
+from .polynomial import Polynomial
+from .smoothed_relu import SMOOTHED_RELU, SmoothedReLU, smoothed_relu
 
-
-class Activation(Protocol):
-    name: str
-
-    def q_terms(self, epsilon: float) -> tuple[QTerm, ...]: ...
-
-    def reference(self, z: np.ndarray, epsilon: float) -> np.ndarray: ...
-
-    def derivative(self, z: np.ndarray, epsilon: float) -> np.ndarray: ...
-
-
-_REGISTRY: dict[str, Activation] = {SMOOTHED_RELU.name: SMOOTHED_RELU}
+_REGISTRY: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (SmoothedReLU, Polynomial, Identity, LeakyReLU, HardTanh, HardSigmoid, Abs)
+}
 # Names people bring from PyTorch, mapped to the activation the CRN computes.
-_ALIASES: dict[str, str] = {"relu": SMOOTHED_RELU.name}
+_ALIASES: dict[str, str] = {"relu": SmoothedReLU.name, "linear": Identity.name}
 
 
 def known_activations() -> list[str]:
@@ -39,7 +34,7 @@ def known_activations() -> list[str]:
 
 def canonical_activation(name: str) -> str:
     """The registry name for ``name`` (resolving aliases), or UnknownNameError."""
-    key = _ALIASES.get(name, name)
+    key = _ALIASES.get(name, name) if isinstance(name, str) else name
     if key not in _REGISTRY:
         raise UnknownNameError(
             f"unknown activation '{name}'; known activations: {', '.join(known_activations())}"
@@ -47,8 +42,12 @@ def canonical_activation(name: str) -> str:
     return key
 
 
-def get_activation(name: str) -> Activation:
-    return _REGISTRY[canonical_activation(name)]
+def get_activation(name: str, params: Mapping[str, Any] | Params = ()) -> Activation:
+    """The activation ``name`` with ``params`` (JSON form or canonical items).
+    Bad parameters raise NetworkError naming them."""
+    cls = _REGISTRY[canonical_activation(name)]
+    return cls.from_params(params if isinstance(params, Mapping) else dict(params))
 
 
-__all__ = ["Activation", "QTerm", "canonical_activation", "get_activation", "known_activations"]
+__all__ = ["Activation", "QTerm", "Rail", "SMOOTHED_RELU", "canonical_activation", "get_activation",
+           "known_activations", "smoothed_relu"]

@@ -1,13 +1,16 @@
 """The seed's smoothed ReLU: dy/dt = eps + z*y - y^2, fixed point
-sigma_eps(z) = (z + sqrt(z^2 + 4 eps)) / 2."""
+sigma_eps(z) = (z + sqrt(z^2 + 4 eps)) / 2. Also the unit every dual-rail
+activation is built from."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
-from .base import QTerm
+from .base import Activation, QTerm, reject_unknown
 
 
 def smoothed_relu(z: np.ndarray | float, epsilon: float) -> np.ndarray:
@@ -18,19 +21,42 @@ def smoothed_relu(z: np.ndarray | float, epsilon: float) -> np.ndarray:
     return np.where(z >= 0, 0.5 * (z + root), 2.0 * epsilon / (root - np.minimum(z, 0.0)))
 
 
-@dataclass(frozen=True)
-class SmoothedReLU:
-    name: str = "smoothed_relu"
+def smoothed_relu_derivative(z: np.ndarray | float, epsilon: float) -> np.ndarray:
+    s2 = smoothed_relu(z, epsilon) ** 2
+    return s2 / (s2 + epsilon)
+
+
+def smoothed_relu_q(epsilon: float) -> tuple[QTerm, ...]:
+    return (QTerm(0, epsilon, "eps"), QTerm(2, -1.0, "ann"))
+
+
+class SmoothedReLUUnit(Activation):
+    """Mixin: rails are smoothed-ReLU neurons (q = eps - y^2)."""
 
     def q_terms(self, epsilon: float) -> tuple[QTerm, ...]:
-        return (QTerm(0, epsilon, "eps"), QTerm(2, -1.0, "ann"))
+        return smoothed_relu_q(epsilon)
 
-    def reference(self, z: np.ndarray, epsilon: float) -> np.ndarray:
+    def unit_reference(self, z: np.ndarray, epsilon: float) -> np.ndarray:
         return smoothed_relu(z, epsilon)
 
-    def derivative(self, z: np.ndarray, epsilon: float) -> np.ndarray:
-        s2 = smoothed_relu(z, epsilon) ** 2
-        return s2 / (s2 + epsilon)
+    def unit_derivative(self, z: np.ndarray, epsilon: float) -> np.ndarray:
+        return smoothed_relu_derivative(z, epsilon)
+
+
+@dataclass(frozen=True)
+class SmoothedReLU(SmoothedReLUUnit):
+    name = "smoothed_relu"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "SmoothedReLU":
+        reject_unknown(params, (), cls.name)
+        return cls()
+
+    def unsmoothed(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(z, dtype=float), 0.0)
+
+    def gap_bound(self, epsilon: float) -> tuple[float, float]:
+        return 0.0, math.sqrt(epsilon)  # largest at z = 0
 
 
 SMOOTHED_RELU = SmoothedReLU()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from .._atomic import write_text_atomic
 from ..crn import CRN
 from ..network import model_id
-from ._common import layer_header, num, reaction_equation, reactions_by_layer
-from .sbml import COMPARTMENT, SPEED, kinetic_formula, rate_unit_id
+from ._common import layer_header, layer_readouts, num, reaction_equation, reactions_by_layer, readout_expression
+from .sbml import COMPARTMENT, CONCENTRATION, SPEED, kinetic_formula, rate_unit_id
 
 _UNIT_TEXT = {0: "mole / (litre * second)", 1: "1 / second", 2: "litre / (mole * second)"}
 
@@ -39,6 +40,8 @@ def to_antimony(crn: CRN) -> str:
     orders = sorted({r.order for r in crn.reactions})
     for n in orders:
         add(f"  unit {rate_unit_id(n)} = {_unit_text(n)};")
+    if crn.readouts:
+        add(f"  unit {CONCENTRATION} = mole / litre;")
     add(f"  compartment {COMPARTMENT} = 1;")
     add(f"  {COMPARTMENT} has volume;")
     add(f"  {SPEED} = {num(crn.speed)};  // global speed factor: scales every rate, fixed point unchanged")
@@ -47,6 +50,7 @@ def to_antimony(crn: CRN) -> str:
     add("  // Inputs: boundary species, catalysts held at the input value")
     for s in crn.inputs:
         add(f"  species ${s.id} in {COMPARTMENT} = {num(s.initial)};")
+    _readouts(add, crn, 0)
     params = crn.parameter_index
     for layer, indices in enumerate(reactions_by_layer(crn), start=1):
         add("")
@@ -59,8 +63,15 @@ def to_antimony(crn: CRN) -> str:
         for i in indices:
             r = crn.reactions[i]
             add(f"  {r.rate} = {num(params[r.rate].value)}; {r.rate} has {rate_unit_id(r.order)};")
+        _readouts(add, crn, layer)
     add("end")
     return "\n".join(out) + "\n"
+
+
+def _readouts(add: Callable[[str], None], crn: CRN, layer: int) -> None:
+    """Signed unit values: the readout of their rails, as assignment rules."""
+    for r in layer_readouts(crn, layer):
+        add(f"  {r.id} := {readout_expression(r)}; {r.id} has {CONCENTRATION};  // signed value of unit {r.unit}")
 
 
 def write_antimony(crn: CRN, path: str | os.PathLike[str]) -> Path:

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import json
 from xml.sax.saxutils import quoteattr
 
 import libsbml
 
 from .._atomic import atomic_path
-from ..crn import CRN, Parameter
+from ..activations import get_activation
+from ..crn import CRN, LayerInfo, Parameter
 from ..errors import OutputError
 from ..network import model_id
+from ._common import readout_expression
 
 NAMESPACE = "https://w3id.org/crn2sbml/annotation/v1"
 PREFIX = "crn2sbml"
 FORMAT_VERSION = "1"
 COMPARTMENT = "cell"
+CONCENTRATION = "concentration"  # unit of readout parameters
 SPEED = "kappa"
 SBO_REACTION = 176  # biochemical reaction
 SBO_MASS_ACTION = 12  # mass action rate law
@@ -75,8 +79,26 @@ def _parameter_annotation(p: Parameter) -> str:
     attrs: dict[str, object] = {"role": p.role, "layer": p.layer, "unit": p.unit}
     if p.source is not None:
         attrs["source"] = p.source
+    # rails only where there are several, so single-rail models stay as they were
+    if p.rail:
+        attrs["rail"] = p.rail
+    if p.source_rail:
+        attrs["source_rail"] = p.source_rail
     attrs["value"] = repr(p.value)
+    if p.origin is not None:
+        attrs["origin"] = repr(p.origin)
     return _annotation("parameter", attrs)
+
+
+def _layer_annotation(index: int, info: LayerInfo) -> str:
+    params = ""
+    if info.activation_params:
+        fn = get_activation(info.activation, info.activation_params)
+        params = f" params={quoteattr(json.dumps(fn.json_params()))}"
+    return (
+        f'<{PREFIX}:layer index="{index}" activation={quoteattr(info.activation)} '
+        f'epsilon="{info.epsilon!r}" size="{info.size}"{params}/>'
+    )
 
 
 def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocument:
@@ -87,15 +109,12 @@ def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocum
     model = doc.createModel()
     model.setId(model_id(crn.name))
     model.setName(crn.name)
-    layers = "".join(
-        f'<{PREFIX}:layer index="{i}" activation={quoteattr(info.activation)} '
-        f'epsilon="{info.epsilon!r}" size="{info.size}"/>'
-        for i, info in enumerate(crn.layers, start=1)
-    )
+    layers = "".join(_layer_annotation(i, info) for i, info in enumerate(crn.layers, start=1))
+    ranges = f" input_ranges={quoteattr(json.dumps(crn.input_ranges))}" if crn.input_ranges else ""
     _check(
         model.setAnnotation(
             f'<{PREFIX}:network xmlns:{PREFIX}="{NAMESPACE}" version="{FORMAT_VERSION}" '
-            f"name={quoteattr(crn.name)} description={quoteattr(crn.description)}>{layers}</{PREFIX}:network>"
+            f"name={quoteattr(crn.name)} description={quoteattr(crn.description)}{ranges}>{layers}</{PREFIX}:network>"
         ),
         "the model annotation",
     )
@@ -110,6 +129,9 @@ def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocum
             rate_unit_id(n),
             [(libsbml.UNIT_KIND_MOLE, 1 - n), (libsbml.UNIT_KIND_LITRE, n - 1), (libsbml.UNIT_KIND_SECOND, -1)],
         )
+
+    if crn.readouts:
+        _add_unit(model, CONCENTRATION, [(libsbml.UNIT_KIND_MOLE, 1), (libsbml.UNIT_KIND_LITRE, -1)])
 
     comp = model.createCompartment()
     comp.setId(COMPARTMENT)
@@ -130,6 +152,8 @@ def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocum
         sp.setConstant(False)
         sp.setSBOTerm(SBO_SPECIES)
         attrs = {"role": s.role, "layer": s.layer, "unit": s.unit, "initial": repr(s.initial)}
+        if s.rail:
+            attrs["rail"] = s.rail
         sp.setAnnotation(_annotation("species", attrs))
 
     kappa = model.createParameter()
@@ -149,6 +173,20 @@ def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocum
         par.setConstant(True)
         par.setSBOTerm(SBO_RATE_CONSTANT)
         par.setAnnotation(_parameter_annotation(p))
+
+    for r in crn.readouts:
+        par = model.createParameter()
+        par.setId(r.id)
+        par.setName(f"signed value of layer {r.layer} unit {r.unit}")
+        par.setUnits(CONCENTRATION)
+        par.setConstant(False)
+        par.setAnnotation(_annotation("readout", {"layer": r.layer, "unit": r.unit}))
+        rule = model.createAssignmentRule()
+        rule.setVariable(r.id)
+        math = libsbml.parseL3Formula(readout_expression(r, " dimensionless", f" {CONCENTRATION}"))
+        if math is None:
+            raise OutputError(f"libsbml could not parse the readout of {r.id}")
+        _check(rule.setMath(math), f"the readout rule of {r.id}")
 
     l3v1 = version == 1
     for idx, r in enumerate(crn.reactions):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..compile import expected_state
 from ..crn import CRN
 from ..errors import SteadyStateError
 from ..network import Network
@@ -28,7 +29,7 @@ class SteadyState:
 
     species: tuple[str, ...]  # floating species
     values: np.ndarray
-    outputs: tuple[str, ...]
+    outputs: tuple[str, ...]  # network output names (readouts of rail units)
     output_values: np.ndarray
     expected: np.ndarray  # the network's forward pass
     residual: float  # max |d[S]/dt| at the returned state
@@ -64,27 +65,34 @@ def checked_steady_state(
             f"{backend}: candidate fixed point has non-positive concentrations ({', '.join(bad[:5])}); "
             "it is not the CRN's positive steady state — simulate longer before polishing"
         )
-    x = np.array([s.initial for s in crn.inputs])
-    expected_all = network.layer_values(x)
     index = {s: i for i, s in enumerate(species)}
-    # every neuron, not only the outputs, must sit at its layer's forward value
-    neurons = [s for s in crn.species if not s.boundary]
-    want = np.array([expected_all[s.layer][s.unit] for s in neurons])
-    got = np.array([values[index[s.id]] for s in neurons])
+    # every species (each rail), not only the outputs, must sit at its own
+    # fixed point sigma(s_r z + t_r) of the forward pass
+    neurons = [k for k, s in enumerate(crn.species) if not s.boundary]
+    want = expected_state(crn, network)[neurons]
+    got = np.array([values[index[crn.species[k].id]] for k in neurons])
     err = relative_error(got, want)
+    # outputs are readouts (differences of rails for signed activations):
+    # their rounding error is relative to the rails they combine
+    conc = {**{s.id: s.initial for s in crn.inputs}, **dict(zip(species, values.tolist()))}
+    expected = np.asarray(network.forward(crn.input_values), dtype=float)
+    last = len(crn.layers)
+    readouts = [crn.readout(last, u) for u in range(len(expected))]
+    output_values = np.array([r.value(conc) for r in readouts])
+    scale = np.array([max(r.scale(conc), abs(e)) for r, e in zip(readouts, expected)])
+    err = max(err, float(np.max(np.abs(output_values - expected) / np.maximum(scale, 1e-300))))
     scale = float(np.max(np.abs(values))) if values.size else 1.0
     if err > rtol or residual > rtol * max(scale, 1.0) * max(crn.speed, 1.0):
         raise SteadyStateError(
             f"{backend}: steady state does not check out (max relative error {err:.3g} against the "
             f"forward pass, residual {residual:.3g}); tolerance is {rtol:g}"
         )
-    outputs = tuple(s.id for s in crn.outputs)
     return SteadyState(
         species=tuple(species),
         values=values,
-        outputs=outputs,
-        output_values=np.array([values[index[o]] for o in outputs]),
-        expected=np.asarray(expected_all[-1], dtype=float),
+        outputs=crn.output_names,
+        output_values=output_values,
+        expected=expected,
         residual=float(residual),
         max_rel_error=err,
         presimulated=presimulated,

@@ -75,7 +75,7 @@ class CopasiSimulator:
         self._metabs = {s.id: by_id[s.id] for s in crn.species}
         self.floating = tuple(s.id for s in crn.floating)
         self._configure_tasks()
-        self.set_inputs([s.initial for s in crn.inputs])
+        self.set_inputs(crn.input_values)
 
     # --- setup ---------------------------------------------------------------
     def _configure_tasks(self) -> None:
@@ -158,7 +158,7 @@ class CopasiSimulator:
     def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None) -> SteadyState:
         """Presimulate past the convergence bound, start COPASI's Newton from
         the end state, then check the answer against the forward pass."""
-        x = np.array([s.initial for s in self.crn.inputs])
+        x = self.crn.input_values
         t = horizon if horizon is not None else settling_time(network, x, self.crn.speed, tol=1e-6)
         self._reset()
         end = self._simulate(float(t), 2, list(self.floating)).values[-1]

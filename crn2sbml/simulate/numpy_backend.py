@@ -116,12 +116,25 @@ class NumpySimulator:
                 break
         return c, float(np.max(np.abs(sysm.rhs(0.0, c)))) if c.size else 0.0
 
-    def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None) -> SteadyState:
-        x = np.array([s.initial for s in self.crn.inputs])
+    def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None,
+                     retries: int = 3) -> SteadyState:
+        """Integrate past the convergence bound, Newton-polish, check. The bound
+        is exact for the smoothed ReLU; for other q the escape from y = 0 can be
+        slower, so on a failed check integrate on (doubling the span) and retry."""
+        x = self.crn.input_values
         t = horizon if horizon is not None else settling_time(network, x, self.crn.speed, tol=1e-6)
-        sol = solve_ivp(self.system.rhs, (0.0, t), self.initial, method="BDF",
-                        jac=self.system.jacobian, rtol=1e-8, atol=1e-12)
-        if not sol.success:
-            raise SteadyStateError(f"numpy simulator: integration failed: {sol.message}")
-        c, residual = self.polish(sol.y[:, -1])
-        return checked_steady_state(self.crn, network, self.floating, c, residual, t, self.name, rtol)
+        state, total = self.initial, 0.0
+        last: SteadyStateError | None = None
+        for _ in range(retries + 1):
+            sol = solve_ivp(self.system.rhs, (total, total + t), state, method="BDF",
+                            jac=self.system.jacobian, rtol=1e-8, atol=1e-12)
+            if not sol.success:
+                raise SteadyStateError(f"numpy simulator: integration failed: {sol.message}")
+            state, total = sol.y[:, -1], total + t
+            c, residual = self.polish(state)
+            try:
+                return checked_steady_state(self.crn, network, self.floating, c, residual, total, self.name, rtol)
+            except SteadyStateError as exc:
+                last = exc
+                t *= 2
+        raise SteadyStateError(f"numpy simulator found no checked steady state after {total:.3g} time units: {last}")

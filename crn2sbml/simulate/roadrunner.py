@@ -53,10 +53,11 @@ class RoadRunnerSimulator:
         integ.setValue("absolute_tolerance", atol)
         integ.setValue("maximum_num_steps", 200000)
         self.floating = tuple(self.rr.model.getFloatingSpeciesIds())
-        self.set_inputs([s.initial for s in crn.inputs])
+        self.set_inputs(crn.input_values)
 
     def set_inputs(self, values) -> None:
-        """Set input concentrations (held constant) and reset neurons to their initial values."""
+        """Set the network-level inputs (encoded into the input species, held
+        constant) and reset neurons to their initial values."""
         self.crn = self.crn.with_inputs(values)
         # The ExecutableModel's setter: RoadRunner.setValue("init(...)")
         # regenerates the whole model (seconds on mid-size networks).
@@ -113,7 +114,7 @@ class RoadRunnerSimulator:
     def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None, retries: int = 3) -> SteadyState:
         """Presimulate past the convergence bound, Newton-polish, check.
         On a failed check simulate on (doubling the horizon) and try again."""
-        x = np.array([s.initial for s in self.crn.inputs])
+        x = self.crn.input_values
         t = horizon if horizon is not None else settling_time(network, x, self.crn.speed, tol=1e-6)
         self.rr.reset()
         self.rr.timeCourseSelections = ["time"]

@@ -1,0 +1,47 @@
+"""hardtanh(min_val=-1, max_val=1): sigma(z - min) - sigma(z - max) + min.
+The gap g(z - min) - g(z - max) lies in (-sqrt eps, sqrt eps)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import NetworkError
+from .base import Params, Rail, param_number, reject_unknown
+from .smoothed_relu import SmoothedReLUUnit
+
+
+@dataclass(frozen=True)
+class HardTanh(SmoothedReLUUnit):
+    min_val: float = -1.0
+    max_val: float = 1.0
+    name = "hardtanh"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "HardTanh":
+        reject_unknown(params, ("min_val", "max_val"), cls.name)
+        lo = param_number(params, "min_val", -1.0, cls.name)
+        hi = param_number(params, "max_val", 1.0, cls.name)
+        if not lo < hi:
+            raise NetworkError(f"hardtanh parameter 'min_val' ({lo}) must be < 'max_val' ({hi})")
+        return cls(lo, hi)
+
+    def params(self) -> Params:
+        return (("max_val", self.max_val), ("min_val", self.min_val))
+
+    @property
+    def offset(self) -> float:  # type: ignore[override]
+        return self.min_val
+
+    @property
+    def rails(self) -> tuple[Rail, ...]:
+        return (Rail("lo", 1.0, -self.min_val, 1.0), Rail("hi", 1.0, -self.max_val, -1.0))
+
+    def unsmoothed(self, z: np.ndarray) -> np.ndarray:
+        return np.clip(np.asarray(z, dtype=float), self.min_val, self.max_val)
+
+    def gap_bound(self, epsilon: float) -> tuple[float, float]:
+        return -math.sqrt(epsilon), math.sqrt(epsilon)
