@@ -115,8 +115,6 @@ def test_wrong_network_is_rejected():
 
 
 def test_registry_and_no_leak():
-    import COPASI
-
     net, x = random_network((2, 3, 1), 0.05, 0)
     crn = compile_network(net, inputs=x)
     before = COPASI.CRootContainer.getDatamodelList().size()

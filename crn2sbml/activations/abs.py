@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import numpy as np
 
-from .base import Rail, reject_unknown
+from .base import Rail
 from .smoothed_relu import SmoothedReLUUnit
 
 
 @dataclass(frozen=True)
 class Abs(SmoothedReLUUnit):
     name = "abs"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "Abs":
-        reject_unknown(params, (), cls.name)
-        return cls()
 
     @property
     def rails(self) -> tuple[Rail, ...]:

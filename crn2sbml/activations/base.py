@@ -68,9 +68,11 @@ class Activation(ABC):
     offset: float = 0.0
 
     @classmethod
-    @abstractmethod
     def from_params(cls, params: Mapping[str, Any]) -> "Activation":
-        """Validate the JSON parameters (NetworkError naming the bad one)."""
+        """Validate the JSON parameters (NetworkError naming the bad one).
+        This default serves activations without parameters."""
+        reject_unknown(params, (), cls.name)
+        return cls()
 
     def params(self) -> Params:
         """Canonical, hashable parameters (what ``Layer.activation_params`` holds)."""

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import numpy as np
 
-from .base import Rail, reject_unknown
+from .base import Rail
 from .smoothed_relu import SmoothedReLUUnit
 
 
 @dataclass(frozen=True)
 class HardSigmoid(SmoothedReLUUnit):
     name = "hardsigmoid"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "HardSigmoid":
-        reject_unknown(params, (), cls.name)
-        return cls()
 
     @property
     def rails(self) -> tuple[Rail, ...]:

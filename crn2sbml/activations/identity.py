@@ -4,22 +4,16 @@ output is the difference of two smoothed-ReLU rails."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import numpy as np
 
-from .base import Rail, reject_unknown
+from .base import Rail
 from .smoothed_relu import SmoothedReLUUnit
 
 
 @dataclass(frozen=True)
 class Identity(SmoothedReLUUnit):
     name = "identity"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "Identity":
-        reject_unknown(params, (), cls.name)
-        return cls()
 
     @property
     def rails(self) -> tuple[Rail, ...]:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import numpy as np
 
-from .base import Activation, QTerm, reject_unknown
+from .base import Activation, QTerm
 
 
 def smoothed_relu(z: np.ndarray | float, epsilon: float) -> np.ndarray:
@@ -46,11 +45,6 @@ class SmoothedReLUUnit(Activation):
 @dataclass(frozen=True)
 class SmoothedReLU(SmoothedReLUUnit):
     name = "smoothed_relu"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "SmoothedReLU":
-        reject_unknown(params, (), cls.name)
-        return cls()
 
     def unsmoothed(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(np.asarray(z, dtype=float), 0.0)
