@@ -152,10 +152,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validate import Options, validate, write_report
 
-    lo_hi = _floats(args.input_range, "--input-range")
-    if len(lo_hi) != 2:
-        raise InputError(f"--input-range '{args.input_range}': give two numbers, low,high (e.g. 0,1)")
-    options = Options(input_range=(lo_hi[0], lo_hi[1]), seed=args.seed, progress=not args.quiet,
+    input_range = None
+    if args.input_range is not None:
+        lo_hi = _floats(args.input_range, "--input-range")
+        if len(lo_hi) != 2:
+            raise InputError(f"--input-range '{args.input_range}': give two numbers, low,high (e.g. 0,1)")
+        input_range = (lo_hi[0], lo_hi[1])
+    options = Options(input_range=input_range, seed=args.seed, progress=not args.quiet,
                       copasi_max_reactions=args.copasi_max_reactions)
     report = validate(args.model, args.network, options=options)
     print(report.summary())
@@ -198,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
     v.add_argument("--network", help="reference network JSON the model must compute (default: read back from the model)")
     v.add_argument("--report", help="folder for report.json and report.html")
-    v.add_argument("--input-range", default="0,1", help="low,high of every input for the sweeps (default 0,1)")
+    v.add_argument("--input-range", help="low,high of the sampled inputs (network-level values): every input of a "
+                   "network without input_ranges (default 0,1), and the unbounded sides of declared ranges "
+                   "(default -1,1); declared finite bounds are used as declared")
     v.add_argument("--seed", type=int, default=20210031, help="seed of the sampled inputs, states and parameters")
     v.add_argument("--copasi-max-reactions", type=int, default=5000, help="skip COPASI above this size (default 5000)")
     v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

@@ -125,3 +125,27 @@ def test_registry_and_no_leak():
         sim.close()
     del sim
     assert COPASI.CRootContainer.getDatamodelList().size() == before
+
+
+def test_newton_resolution_follows_the_state_scale():
+    """Regression: COPASI's Newton target (rates and Newton distances) has a
+    rounding floor that grows with the concentrations and with kappa; a fixed
+    resolution of 1e-14 sat below it, so COPASI reported 'no steady state'
+    for models/random_4_8_8_3.json at input (5,5,5,5) (after a run at 0, as
+    `crn2sbml validate --input-range 0,5` does) although Newton had converged."""
+    from pathlib import Path
+
+    from crn2sbml.simulate.copasi_backend import MIN_RESOLUTION
+
+    net = crn2sbml.load_network(Path(__file__).resolve().parent.parent / "models" / "random_4_8_8_3.json")
+    for speed, levels in ((1.0, (0.0, 5.0, 50.0, 5.0)), (100.0, (20.0,))):
+        with CopasiSimulator(compile_network(net, speed=speed)) as sim:
+            for v in levels:
+                x = np.full(net.n_inputs, v)
+                sim.set_inputs(x)
+                ss = sim.steady_state(net, rtol=SS_RTOL)
+                np.testing.assert_allclose(ss.output_values, net.forward(x), rtol=SS_RTOL, atol=0)
+                resolution = sim._ss.getMethod().getParameter("Resolution").getValue()
+                assert resolution >= MIN_RESOLUTION
+                if v >= 5.0:  # scaled up from the fixed 1e-14 that failed here
+                    assert resolution > 10 * MIN_RESOLUTION

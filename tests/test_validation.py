@@ -251,15 +251,20 @@ def test_cli_validate_exit_codes(tmp_path, capsys):
     assert "FAIL structure" in capsys.readouterr().out
     assert main(["validate", str(tmp_path / "missing.xml")]) == 2
     assert main(["validate", str(XOR_JSON), "--input-range", "1,0"]) == 2
+    # xor declares no input_ranges: its inputs are concentrations
+    assert main(["validate", str(XOR_JSON), "--input-range", "-1,1"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 2 and "Traceback" not in err and "0 <= low < high" in err
+    assert err.count("\n") == 3 and "Traceback" not in err and "low < high" in err
+    assert "declares no input_ranges" in err and "0 <= low < high" in err
 
 
 def test_bad_usage_raises_narrow_errors(tmp_path):
     with pytest.raises(ModelReadError):
         validate(tmp_path / "nothing.xml")
     with pytest.raises(InputError):
-        Options(input_range=(-1.0, 1.0))
+        Options(input_range=(1.0, -1.0))
+    with pytest.raises(InputError):  # a negative range needs declared input_ranges
+        validate(XOR_JSON, options=Options(input_range=(-1.0, 1.0)))
 
 
 def test_suite_over_models(tmp_path):
@@ -281,3 +286,171 @@ def test_suite_over_models(tmp_path):
                           str(tmp_path / "bad"), "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1
     assert "FAILED: xor-xml" in run.stdout
+
+
+# --- rails and signed inputs ----------------------------------------------------------
+
+MIXED_RANGES = ((-1.0, 1.0), (None, None), (0.0, 2.0))
+MIXED = {  # seed -> hidden activations; the output layer is identity (a signed output)
+    7: (("leaky_relu", {"negative_slope": 0.1}), ("polynomial", {"q": {"2": -0.5, "3": -1.0}}), ("hardtanh", {})),
+    8: (("hardsigmoid", {}), ("abs", {}), ("smoothed_relu", {})),
+}
+
+
+def mixed_network(seed: int, sizes=(3, 5, 4, 4, 2), eps: float = 0.01) -> Network:
+    rng = np.random.default_rng(seed)
+    acts = (*MIXED[seed], ("identity", {}))
+    layers = []
+    for (n_in, n_out), (name, params) in zip(zip(sizes, sizes[1:]), acts):
+        w = rng.normal(size=(n_out, n_in)) / math.sqrt(n_in)
+        w[rng.random(w.shape) < 0.2] = 0.0
+        layers.append(Layer(w, rng.normal(scale=0.3, size=n_out), eps, name, params))
+    return Network(tuple(layers), name=f"mixed{seed}", input_ranges=MIXED_RANGES)
+
+
+@pytest.fixture(scope="module")
+def mixed_files(tmp_path_factory) -> dict[int, Path]:
+    from crn2sbml import save_network
+
+    folder = tmp_path_factory.mktemp("mixed")
+    return {seed: save_network(mixed_network(seed), folder / f"mixed{seed}.json") for seed in MIXED}
+
+
+@pytest.mark.parametrize("seed", sorted(MIXED))
+def test_mixed_activation_networks_with_signed_inputs_pass(mixed_files, seed):
+    report = validate(mixed_files[seed])
+    assert report.passed, report.summary()
+    net = mixed_network(seed)
+    assert {layer.activation for layer in net.layers} >= {a for a, _ in MIXED[seed]} | {"identity"}
+    # sampled inputs are network-level and signed: declared ranges, [-1, 1] for the unbounded one
+    assert report.settings["input_sampling_ranges"] == {"x0": [-1.0, 1.0], "x1": [-1.0, 1.0], "x2": [0.0, 2.0]}
+    xs = np.array(report["fixed_point"].figures["inputs"])
+    assert xs.shape == (6, 3) and xs[:, :2].min() == -1.0 and xs[:, 2].max() == 2.0
+    smooth = report["smoothness"].figures
+    assert smooth["max_disagreement_implicit"] <= 1e-8
+    # every rate constant's kind is differentiated: weights on rails, biases, eps and q terms
+    roles = {p.role for p in compile_network(net).parameters if p.id in smooth["parameters"]}
+    assert {"weight", "bias", "eps"} <= roles
+    assert report["convergence"].figures["max_output_rel_error"] <= 1e-8
+
+
+def test_mixed_network_cli_exit_0_with_input_range(mixed_files):
+    # --input-range sets the unbounded input's range; declared finite bounds stay
+    assert main(["validate", str(mixed_files[8]), "--input-range", "-2,3", "--quiet"]) == 0
+
+
+def test_sampling_ranges():
+    crn = compile_network(Network(mixed_network(7).layers, input_ranges=((-1.0, 1.0), (None, None), (0.5, None))))
+    assert Options().sampling_ranges(crn).tolist() == [[-1, 1], [-1, 1], [0.5, 1]]
+    assert Options(input_range=(-3, 0)).sampling_ranges(crn).tolist() == [[-1, 1], [-3, 0], [0.5, 3.5]]
+    plain = compile_network(load_network(XOR_JSON))
+    assert Options().sampling_ranges(plain).tolist() == [[0, 1], [0, 1]]
+    assert Options(input_range=(0, 5)).inputs(plain, 3, salt=0).tolist() == [[0, 0], [5, 5], [2.5, 2.5]]
+
+
+def test_chain_rule_through_rails_equals_the_implicit_function_theorem():
+    """Two derivations of d(output)/d(rate) for every rate constant of a mixed
+    network: the chain rule through each rail (activations' unit_derivative,
+    per-rail lambda) and J dy = -dF/dk on the CRN at its fixed point."""
+    from crn2sbml.compile import expected_state
+    from crn2sbml.validate.smoothness import implicit_gradient
+
+    net = mixed_network(7)
+    x = np.array([-0.4, 0.7, 1.3])
+    crn = compile_network(net, inputs=x)
+    signs = reaction_signs(crn)
+    params = [p for p in crn.parameters if p.id in signs]
+    assert {p.role for p in params} == {"weight", "bias", "eps", "q2", "q3", "ann"}
+    state = expected_state(crn, net)
+    floating = [k for k, s in enumerate(crn.species) if not s.boundary]
+    dy = implicit_gradient(crn, state[floating], np.array([s.initial for s in crn.inputs]), params)
+    last = len(crn.layers)
+    col = {s.id: i for i, s in enumerate(crn.floating)}
+    readout = np.zeros((net.n_outputs, len(col)))
+    for u in range(net.n_outputs):
+        for sid, a in crn.readout(last, u).terms:
+            readout[u, col[sid]] = a
+    chain = analytic_gradient(net, x, params, [signs[p.id] for p in params])
+    assert np.allclose(chain, dy @ readout.T, rtol=1e-9, atol=1e-12 * np.abs(chain).max())
+    # a network weight feeds several rail rates k = |s_r W a_r'| (dk/dW = k/W); layer 1 (leaky
+    # ReLU) has no readout offset, so d out/d W = sum of d out/dk * k/W, against the forward pass
+    w = next(p for p in params if p.role == "weight" and p.layer == 2)
+    rails = [p for p in params if p.role == "weight" and (p.layer, p.unit, p.source) == (w.layer, w.unit, w.source)]
+    assert len(rails) == 2  # the source unit's two rails
+    W = float(net.layers[1].weights[w.unit, w.source])
+    total = sum(chain[params.index(p)] * p.value / W for p in rails)
+
+    def out(value: float) -> np.ndarray:
+        layers = list(net.layers)
+        old = layers[1]
+        m = old.weights.copy()
+        m[w.unit, w.source] = value
+        layers[1] = Layer(m, old.bias, old.epsilon, old.activation, old.activation_params)
+        return Network(tuple(layers), input_ranges=MIXED_RANGES).forward(x)
+
+    h = 1e-6
+    fd = (out(W + h) - out(W - h)) / (2 * h)
+    assert np.allclose(total, fd, rtol=1e-5, atol=1e-9)
+
+
+def test_edited_rail_rate_is_caught(tmp_path, mixed_files):
+    from crn2sbml import write_model
+
+    net = mixed_network(8)
+    sbml = write_model(compile_network(net), tmp_path / "m8", ("sbml",))["sbml"]
+    pid = next(p.id for p in compile_network(net).parameters if p.role == "weight" and p.id.endswith("_neg"))
+    path = edited(tmp_path, "rail", lambda m: m.getParameter(pid).setValue(m.getParameter(pid).getValue() * 1.5),
+                  source=Path(sbml))
+    report = validate(path, mixed_files[8], checks=("structure", "fixed_point"))
+    assert failing(report) == {"structure", "fixed_point"}
+    assert f"rate constant {pid} is" in report["structure"].reason
+
+
+def test_polynomial_settling_bound_is_exact_escape_time(tmp_path):
+    """For q other than eps - y^2 the smoothed-ReLU settling formula is not a
+    bound (a 3-4-4-2 polynomial network settled in 9.33 against 8.81). The
+    bound now includes each rail's exact escape time from 0, checked here
+    against the quadratic's closed form and quadrature, and the speed check
+    passes on that network."""
+    from scipy.integrate import quad
+
+    from crn2sbml.activations import get_activation
+    from crn2sbml.theory import escape_time
+
+    tol = 1e-6
+    quadratic = get_activation("smoothed_relu")
+    for z in (-1.0, 0.0, 0.3):
+        a = quadratic.unit_reference(np.array([z]), 0.01)
+        got = escape_time(np.array([z]), a, quadratic.q_terms(0.01), tol)[0]
+        assert got == pytest.approx(exact_settle_time(z, 0.01, 1.0, tol), rel=1e-9)
+    fn = get_activation("polynomial", {"q": {"1": 0.5, "3": -2.0}})
+    terms = fn.q_terms(0.001)
+    for z in (-0.5, 1.0):
+        a = float(fn.unit_reference(np.array(z), 0.001))
+        f = lambda y: z * y + sum(t.coefficient * y ** t.power for t in terms)  # noqa: E731
+        ref = quad(lambda y: 1 / f(y), 0, a * (1 - tol), limit=500, points=[a / 2, 0.9 * a, 0.99 * a])[0]
+        assert escape_time(np.array([z]), np.array([a]), terms, tol)[0] == pytest.approx(ref, rel=1e-8)
+
+    rng = np.random.default_rng(8)
+    qs = [{"2": -0.5, "3": -1.0}, {"3": -1.0}, {"2": -1.0, "4": -0.2}, {"1": 0.5, "3": -2.0}, {"2": 1.0, "3": -1.0}]
+    layers = []
+    for n_in, n_out in ((3, 4), (4, 4), (4, 2)):
+        w = rng.normal(size=(n_out, n_in)) / np.sqrt(n_in) * 1.5
+        q = qs[rng.integers(len(qs))]
+        layers.append(Layer(w, rng.normal(scale=0.3, size=n_out), 0.1, "polynomial", {"q": q}))
+    from crn2sbml import save_network
+
+    path = save_network(Network(tuple(layers), name="poly"), tmp_path / "poly.json")
+    report = validate(path, checks=("speed",))
+    assert report.passed, report.summary()
+
+
+def test_reference_with_other_input_ranges_is_caught(mixed_files):
+    net = mixed_network(8)
+    other = Network(net.layers, name=net.name, input_ranges=((-2.0, 2.0), (None, None), (0.0, 2.0)))
+    report = validate(mixed_files[8], other, checks=("structure",))
+    assert "input ranges are" in report["structure"].reason
+    # narrower reference ranges: the sampled inputs fall outside them, a failed check, not a crash
+    narrow = Network(net.layers, name=net.name, input_ranges=((-0.5, 0.5), (None, None), (0.0, 2.0)))
+    report = validate(mixed_files[8], narrow, checks=("fixed_point",))
+    assert not report.passed and "below its declared lower bound" in report["fixed_point"].reason

@@ -22,6 +22,30 @@ from ..errors import MissingDependencyError, ModelReadError, SteadyStateError
 from ..network import Network
 from ..theory import settling_time
 from .base import SteadyState, TimeCourse, checked_steady_state
+from .numpy_backend import MassActionSystem
+
+MIN_RESOLUTION = 1e-14
+ROUNDING_MARGIN = 100.0  # Newton's target above its rounding floor
+
+
+def newton_resolution(system: MassActionSystem, state: np.ndarray) -> float:
+    """COPASI's Newton accepts a state when its target, the largest of the
+    absolute and relative rates of change and of the absolute and relative
+    Newton distances J^-1 f, is below 'Resolution'. Rounding puts a floor
+    under each: eps * (gross flux of a species, sum |stoichiometry| * rate),
+    divided by the concentration for the relative ones and by |J_ii| (the
+    species' lambda) for the distances. A fixed 1e-14 sits at or below that
+    floor once concentrations reach ~5 or kappa > 1 (random_4_8_8_3 at input
+    5: 'no steady state' at a state Newton had reached, depending on rounding
+    luck). So the resolution is the floor times a margin, never below 1e-14;
+    the answer is checked against the forward pass afterwards anyway."""
+    if system.n == 0:
+        return MIN_RESOLUTION
+    gross = np.abs(system.S) @ system.rates(state)
+    x = np.maximum(np.abs(state), 1e-300)
+    lam = np.maximum(np.abs(system.jacobian(0.0, state).diagonal()), 1e-300)
+    floor = float(np.max(gross * np.maximum(1.0, 1.0 / x) * np.maximum(1.0, 1.0 / lam)))
+    return float(max(MIN_RESOLUTION, ROUNDING_MARGIN * np.finfo(float).eps * floor))
 
 
 def _copasi() -> ModuleType:
@@ -73,6 +97,7 @@ class CopasiSimulator:
             self.close()
             raise
         self._metabs = {s.id: by_id[s.id] for s in crn.species}
+        self._system = MassActionSystem(crn)  # the IR's rates, to size Newton's resolution
         self.floating = tuple(s.id for s in crn.floating)
         self._configure_tasks()
         self.set_inputs(crn.input_values)
@@ -101,7 +126,7 @@ class CopasiSimulator:
         sm.getParameter("Use Integration").setValue(False)
         sm.getParameter("Use Back Integration").setValue(False)
         sm.getParameter("Accept Negative Concentrations").setValue(False)
-        sm.getParameter("Resolution").setValue(1e-14)
+        sm.getParameter("Resolution").setValue(MIN_RESOLUTION)  # set per run: newton_resolution
         sm.getParameter("Iteration Limit").setValue(100)
         sp = ss.getProblem()
         sp.setJacobianRequested(False)
@@ -163,12 +188,17 @@ class CopasiSimulator:
         self._reset()
         end = self._simulate(float(t), 2, list(self.floating)).values[-1]
         self._set_initial(dict(zip(self.floating, end)))
+        self._system.set_inputs(np.array([s.initial for s in self.crn.inputs]))
+        resolution = newton_resolution(self._system, np.asarray(end, dtype=float))  # floating order = the IR's
+        if not self._ss.getMethod().getParameter("Resolution").setValue(resolution):  # a Python float, or SWIG refuses
+            raise SteadyStateError(f"copasi: could not set the Newton resolution to {resolution!r}")
         try:
             self._run(self._ss, "steady-state task")
             result = self._ss.getResult()
             if result != self._copasi.CSteadyStateMethod.found:
                 raise SteadyStateError(
-                    f"copasi: Newton from the state at t={t:.3g} did not converge (result code {result}); "
+                    f"copasi: Newton from the state at t={t:.3g} did not converge to resolution {resolution:.3g} "
+                    f"(result code {result}); "
                     "simulate longer (a larger horizon) before polishing"
                 )
             metabs = [self._metabs[s] for s in self.floating]

@@ -18,7 +18,7 @@ import os
 import time
 from typing import Callable
 
-from ..errors import SteadyStateError
+from ..errors import InputError, SteadyStateError
 from ..network import Network
 from .agreement import check_agreement
 from .convergence import check_convergence
@@ -45,12 +45,13 @@ CHECKS: dict[str, Check] = {
 
 
 def run_check(name: str, subject: Subject, options: Options) -> CheckResult:
-    """One check, timed. A simulator that cannot establish a steady state is
-    a failed check (the model's fault), not a crash."""
+    """One check, timed. A simulator that cannot establish a steady state, or
+    a sampled input the reference network does not accept (its input_ranges
+    differ from the model's), is a failed check, not a crash."""
     start = time.perf_counter()
     try:
         result = CHECKS[name](subject, options)
-    except SteadyStateError as exc:
+    except (SteadyStateError, InputError) as exc:
         result = CheckResult(name, False, str(exc))
     seconds = time.perf_counter() - start
     options.say(f"  {subject.label}: {name} {'ok' if result.passed else 'FAILED'} ({seconds:.1f} s)")
@@ -71,9 +72,11 @@ def validate(
     options = options or Options()
     start = time.perf_counter()
     subject = load_subject(model, network)
+    ranges = options.sampling_ranges(subject.crn)  # InputError before any check runs
     names = tuple(CHECKS) if checks is None else checks
     results = tuple(run_check(name, subject, options) for name in names)
     settings = {k: v for k, v in vars(options).items() if k != "progress"}
+    settings["input_sampling_ranges"] = dict(zip(subject.crn.input_names, ranges.tolist()))
     settings["reference"] = ("given" if subject.reference_given else "read back from the model")
     return ValidationReport(subject.label, subject.source, results, settings, time.perf_counter() - start)
 

@@ -17,7 +17,7 @@ def check_agreement(subject: Subject, options: Options) -> CheckResult:
     if subject.network is None:
         return no_network("agreement", subject)
     crn, net = subject.crn, subject.network
-    xs = options.inputs(len(crn.inputs), 3, salt=11)
+    xs = options.inputs(crn, 3, salt=11)
     sims: dict = {"roadrunner": subject.roadrunner, "numpy": NumpySimulator(crn)}
     skipped = ""
     if len(crn.reactions) > options.copasi_max_reactions:

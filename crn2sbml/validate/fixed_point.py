@@ -36,7 +36,7 @@ def check_fixed_point(subject: Subject, options: Options) -> CheckResult:
     if subject.network is None:
         return no_network("fixed_point", subject)
     sim = subject.roadrunner
-    xs = options.inputs(len(subject.crn.inputs), options.fixed_point_inputs, salt=3)
+    xs = options.inputs(subject.crn, options.fixed_point_inputs, salt=3)
     errors, residuals, minima = [], [], []
     figures: dict = {"tolerance_rel": options.rtol, "inputs": xs, "method": "roadrunner CVODE to the settling "
                      "bound, Newton polish on roadrunner's rates, accepted only if positive and equal to the forward pass"}

@@ -1,30 +1,42 @@
-"""Check 6: smoothness. d(output)/d(rate constant) three ways, for every rate
-constant (or a stated random sample):
+"""Check 6: smoothness. d(output)/d(rate constant) four ways, for every rate
+constant (or a stated random sample); outputs are the output units' readouts
+(sum_r a_r y_r + c over the unit's rails).
 
-- analytic, the chain rule on the network: a neuron's fixed point solves
-  F = z*y + q(y) = 0 with dF/dy = -lambda (theory.convergence_rates), so
-  dy/dk = (dF/dk) / lambda. For a weight reaction dF/dk = s*x*y (s = +-1 from
-  the reaction, k = |w|), giving s*x*sigma'(z) with sigma' = y/lambda =
-  sigma^2/(sigma^2 + eps) (the activation's derivative); for a bias s*sigma'(z);
-  for a q-term k*y^p (eps: p = 0, ann = c in -c*y^2: p = 2) dF/dk = s*y^p, so
-  dy/d eps = 1/lambda and dy/d ann = -y^2/lambda. Downstream layers multiply
-  by sigma'(z) * W.
+- chain rule on the network (``analytic_gradient``): every rail species sits
+  at the root of F_r = z_r*y + q(y) with dF_r/dy = -lambda_r
+  (theory.convergence_rates, per rail), so dy_r/dk = (dF_r/dk) / lambda_r.
+  For a weight reaction dF_r/dk = s*x*y_r (s = +-1 the reaction's net change
+  of y_r, x the catalyst species), giving s*x*sigma'(z_r) with sigma' =
+  y/lambda the activation's ``unit_derivative``; for a bias s*sigma'(z_r);
+  for a q-term k*y^p (eps: p = 0) dF_r/dk = s*y_r^p. The unit's value moves by
+  a_r*dy_r; downstream layers multiply by W and the activation's derivative
+  (sum_r a_r s_r sigma'(s_r z + t_r)).
+- implicit function theorem on the CRN (``implicit_gradient``): at the
+  simulated fixed point, J dy/dk = -dF/dk over all floating species at once,
+  J the analytic mass-action Jacobian (MassActionSystem), dF/dk the
+  stoichiometry column times the reaction's monomial. Knows nothing of
+  layers, rails or activations.
 - roadrunner: its unscaled concentration control coefficients (getuCC) on
   small models; otherwise central finite differences of roadrunner's steady
   state (time course + Newton polish, positivity and residual checked).
 - numpy: central finite differences of the batch integrator's steady state.
 
-Plus a sweep of one rate constant across the kink of plain ReLU: the CRN's
-output and derivative are smooth where ReLU's derivative jumps."""
+Plus a sweep of one last-layer weight across a kink of the unsmoothed
+activation (ReLU's 0, hardtanh's +-1, ...): the CRN's output and derivative are
+smooth where the unsmoothed network's derivative jumps."""
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
 
-from ..activations import get_activation
+import numpy as np
+from scipy.sparse.linalg import splu
+
 from ..crn import CRN, Parameter
 from ..errors import SteadyStateError
+from ..inputs import encode_input
 from ..network import Layer, Network
+from ..simulate.numpy_backend import MassActionSystem
 from ..theory import convergence_rates, settling_time
 from .result import CheckResult, Plot, Series
 from .subject import Options, Subject, no_network
@@ -32,74 +44,120 @@ from .subject import Options, Subject, no_network
 FD_STEP = 1e-4  # relative step of the central differences
 ROADRUNNER_FD_SAMPLE = 8  # parameters differenced in roadrunner when getuCC is too slow
 UCC_RTOL = 1e-3  # getuCC differentiates with roadrunner's own (global, left alone) MCA step size
+IFT_RTOL = 1e-8  # two exact derivations: they agree to rounding
 SWEEP_POINTS = 81
 
 
 def reaction_signs(crn: CRN) -> dict[str, int]:
     """For each rate constant used by a reaction: +1 if the reaction makes its
-    neuron, -1 if it removes it (parameters without a reaction are left out)."""
-    neuron = {(s.layer, s.unit): s.id for s in crn.species}
+    rail species, -1 if it removes it (parameters without a reaction are left out)."""
+    species = {(s.layer, s.unit, s.rail): s.id for s in crn.species}
     params = crn.parameter_index
-    return {r.rate: r.net_change(neuron[params[r.rate].layer, params[r.rate].unit]) for r in crn.reactions}
+    signs = {}
+    for r in crn.reactions:
+        p = params[r.rate]
+        signs[r.rate] = r.net_change(species[p.layer, p.unit, p.rail])
+    return signs
+
+
+def _rail_state(network: Network, x: np.ndarray) -> list[np.ndarray]:
+    """Every unit's species values (units, rails), layer by layer: the inputs
+    as their species encode them, then each rail at sigma(s_r z + t_r)."""
+    ranges = network.input_ranges
+    inputs = [encode_input(float(v), ranges[i] if ranges else None) for i, v in enumerate(x)]
+    width = max(len(e) for e in inputs)
+    table = np.array([e + [0.0] * (width - len(e)) for e in inputs])
+    return [table] + [layer.fn.rail_values(z, layer.epsilon)
+                      for layer, z in zip(network.layers, network.preactivations(x))]
 
 
 def analytic_gradient(network: Network, x: np.ndarray, params: list[Parameter], signs: list[int]) -> np.ndarray:
-    """d(outputs)/dk for each parameter, (P, n_outputs), by the chain rule."""
-    values = network.layer_values(x)
-    lam = convergence_rates(network, x)  # speed 1: the fixed point does not depend on kappa
-    zs = [h @ layer.weights.T + layer.bias for layer, h in zip(network.layers, values)]
-    slopes = [get_activation(layer.activation).derivative(z, layer.epsilon) for layer, z in zip(network.layers, zs)]
+    """d(outputs)/dk for each parameter, (P, n_outputs), by the chain rule
+    through the rails. ``x`` is the network-level input."""
+    x = np.asarray(x, dtype=float)
+    layers = network.layers
+    zs = network.preactivations(x)
+    rails = _rail_state(network, x)
+    rail_slopes = [layer.fn.unit_derivative(layer.fn.rail_inputs(z), layer.epsilon) for layer, z in zip(layers, zs)]
+    lam = [np.reshape(r, (layer.n_out, -1)) for layer, r in zip(layers, convergence_rates(network, x))]
+    slopes = [layer.fn.derivative(z, layer.epsilon) for layer, z in zip(layers, zs)]
     out = np.zeros((len(params), network.n_outputs))
     for row, (p, s) in enumerate(zip(params, signs)):
-        l, j = p.layer, p.unit
+        l, j, r = p.layer, p.unit, p.rail
+        fn = layers[l - 1].fn
         if p.role == "weight":
-            seed = s * values[l - 1][p.source] * slopes[l - 1][j]
+            seed = s * rails[l - 1][p.source, p.source_rail] * rail_slopes[l - 1][j, r]
         elif p.role == "bias":
-            seed = s * slopes[l - 1][j]
+            seed = s * rail_slopes[l - 1][j, r]
         else:
-            power = next(t.power for t in get_activation(network.layers[l - 1].activation)
-                         .q_terms(network.layers[l - 1].epsilon) if t.role == p.role)
-            seed = s * values[l][j] ** power / lam[l - 1][j]
-        d = np.zeros(network.layers[l - 1].n_out)
-        d[j] = seed
-        for m in range(l, len(network.layers)):
-            d = slopes[m] * (network.layers[m].weights @ d)
+            power = next(t.power for t in fn.q_terms(layers[l - 1].epsilon) if t.role == p.role)
+            seed = s * rails[l][j, r] ** power / lam[l - 1][j, r]
+        d = np.zeros(layers[l - 1].n_out)
+        d[j] = fn.rails[r].readout * seed
+        for m in range(l, len(layers)):
+            d = slopes[m] * (layers[m].weights @ d)
         out[row] = d
     return out
 
 
-def _numpy_fd(subject: Subject, x: np.ndarray, params: list[Parameter], horizon: float) -> tuple[np.ndarray, float]:
-    """Central differences of the batch integrator's steady state, all parameters in one batch."""
+def implicit_gradient(crn: CRN, state: np.ndarray, inputs: np.ndarray, params: list[Parameter]) -> np.ndarray:
+    """d(floating species)/dk at the fixed point ``state`` (floating order) for
+    input species ``inputs``: J dy = -dF/dk, (P, n)."""
+    system = MassActionSystem(crn)
+    system.set_inputs(np.asarray(inputs, dtype=float))
+    state = np.asarray(state, dtype=float)
+    full = np.concatenate([state, system.fixed])
+    monomial = np.prod(full[system.idx] ** system.pow, axis=1)  # rate / (speed * k)
+    rate_ids = np.array([r.rate for r in crn.reactions])
+    columns = np.zeros((len(crn.reactions), len(params)))
+    for col, p in enumerate(params):
+        columns[rate_ids == p.id, col] = crn.speed * monomial[rate_ids == p.id]
+    dF = system.S @ columns  # (n, P)
+    dy = splu(system.jacobian(0.0, state).tocsc()).solve(-np.asarray(dF)) if system.n else np.zeros((0, len(params)))
+    return np.asarray(dy).reshape(system.n, len(params)).T
+
+
+def _numpy_fd(subject: Subject, x: np.ndarray, params: list[Parameter], horizon: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Central differences of the batch integrator's steady-state outputs, all
+    parameters in one batch (row 0 unperturbed). Returns (gradient, unperturbed state, residual)."""
     system = subject.batch
     rate_ids = np.array(system.rate_ids)
-    k = np.tile(system.k, (2 * len(params), 1))
+    k = np.tile(system.k, (2 * len(params) + 1, 1))
     for row, p in enumerate(params):
         hit = rate_ids == p.id
-        k[2 * row, hit] *= 1 + FD_STEP
-        k[2 * row + 1, hit] *= 1 - FD_STEP
-    run = system.integrate(np.zeros((len(k), system.n)), x, horizon, k=k)
-    state, residual = system.polish(run.state, x, k=k)
+        k[2 * row + 1, hit] *= 1 + FD_STEP
+        k[2 * row + 2, hit] *= 1 - FD_STEP
+    xs = subject.input_species(x)
+    run = system.integrate(np.zeros((len(k), system.n)), xs, horizon, k=k)
+    state, residual = system.polish(run.state, xs, k=k)
     if run.diverged.any() or run.stalled.any() or np.any(state <= 0):
         raise SteadyStateError("numpy: a perturbed model has no positive steady state within the horizon")
-    outs = [system.species.index(s.id) for s in subject.crn.outputs]
-    y = state[:, outs]
+    y = subject.outputs(state)[0]
     values = np.array([p.value for p in params])[:, None]
-    return (y[0::2] - y[1::2]) / (2 * FD_STEP * values), float(np.max(residual))
+    return (y[1::2] - y[2::2]) / (2 * FD_STEP * values), state[0], float(np.max(residual))
+
+
+def _output_terms(crn: CRN) -> list[tuple[tuple[str, float], ...]]:
+    last = len(crn.layers)
+    return [crn.readout(last, u).terms for u in range(crn.layers[-1].size)]
 
 
 def _roadrunner(subject: Subject, x: np.ndarray, params: list[Parameter], horizon: float,
                 options: Options) -> tuple[str, list[int], np.ndarray]:
     sim = subject.roadrunner
     crn = subject.crn
-    outputs = [s.id for s in crn.outputs]
+    terms = _output_terms(crn)
     sim.set_inputs(x)
     if len(crn.reactions) <= options.ucc_max_reactions:
         assert subject.network is not None
         sim.steady_state(subject.network, rtol=options.rtol)  # the state getuCC linearises at
-        grads = np.array([[sim.rr.getuCC(o, p.id) for o in outputs] for p in params])
+        grads = np.array([[sum(a * sim.rr.getuCC(s, p.id) for s, a in t) for t in terms] for p in params])
         return "roadrunner getuCC (unscaled concentration control coefficients)", list(range(len(params))), grads
     picks = sorted(options.rng(10).choice(len(params), size=min(ROADRUNNER_FD_SAMPLE, len(params)), replace=False))
-    index = [sim.floating.index(o) for o in outputs]
+    readout = np.zeros((len(terms), len(sim.floating)))
+    for u, t in enumerate(terms):
+        for s, a in t:
+            readout[u, sim.floating.index(s)] = a
     grads = []
     for i in picks:
         p = params[i]
@@ -112,7 +170,7 @@ def _roadrunner(subject: Subject, x: np.ndarray, params: list[Parameter], horizo
                 values, residual = sim.polish()
                 if np.any(values <= 0) or residual > 1e-10 * max(1.0, float(np.max(values))):
                     raise SteadyStateError(f"roadrunner: perturbed {p.id} has no checked steady state (residual {residual:.3g})")
-                ys.append(values[index])
+                ys.append(readout @ values)
         finally:
             sim.rr.model.setValue(p.id, p.value)  # the shared simulator goes back to the model as written
         grads.append((ys[0] - ys[1]) / (2 * FD_STEP * p.value))
@@ -135,12 +193,15 @@ def check_smoothness(subject: Subject, options: Options) -> CheckResult:
     if sampled:
         picks = options.rng(8).choice(len(params), size=options.max_parameters, replace=False)
         params = [params[i] for i in sorted(picks)]
-    x = options.inputs(len(crn.inputs), 4, salt=9)[-1]
+    x = options.inputs(crn, 4, salt=9)[-1]
     h = settling_time(net, x, crn.speed, tol=1e-8)
     analytic = analytic_gradient(net, x, params, [signs[p.id] for p in params])
-    numeric, residual = _numpy_fd(subject, x, params, h)
+    numeric, state, residual = _numpy_fd(subject, x, params, h)
+    # the implicit function theorem at the simulated fixed point, through the readout matrix
+    implicit = implicit_gradient(crn, state, subject.input_species(x)[0], params) @ subject.readout_matrix[0].T
     method, rr_rows, rr_grad = _roadrunner(subject, x, params, h, options)
     scale = float(np.max(np.abs(analytic))) if analytic.size else 1.0
+    err_ift = _disagreement(analytic, implicit, scale)
     err_np = _disagreement(analytic, numeric, scale)
     err_rr = _disagreement(analytic[rr_rows], rr_grad, scale)
     ucc = method.startswith("roadrunner getuCC")
@@ -151,24 +212,27 @@ def check_smoothness(subject: Subject, options: Options) -> CheckResult:
         "sample": f"random sample of {len(params)} of {len(signs)} (seed {options.seed})" if sampled else "all",
         "roadrunner_method": method, "fd_step_rel": FD_STEP,
         "tolerance": f"|a - b| <= {options.gradient_rtol:g} * (|a| + 1e-3 * max|a|)",
+        "max_disagreement_implicit": err_ift, "implicit_tolerance": IFT_RTOL,
         "max_disagreement_numpy": err_np, "max_disagreement_roadrunner": err_rr,
         "roadrunner_tolerance": rr_tol,
-        "numpy_max_residual": residual, "analytic": analytic, "numpy_fd": numeric, "roadrunner": rr_grad,
-        "roadrunner_rows": rr_rows, "sweep": sweep,
+        "numpy_max_residual": residual, "analytic": analytic, "implicit": implicit, "numpy_fd": numeric,
+        "roadrunner": rr_grad, "roadrunner_rows": rr_rows, "sweep": sweep,
     }
     plots = (_gradient_plot(params, analytic, numeric, rr_rows, rr_grad), *sweep_plots)
-    for which, err, tol in (("numpy finite differences", err_np, options.gradient_rtol), ("roadrunner", err_rr, rr_tol)):
+    for which, err, tol in (("the implicit function theorem (J dy = -dF/dk)", err_ift, IFT_RTOL),
+                            ("numpy finite differences", err_np, options.gradient_rtol), ("roadrunner", err_rr, rr_tol)):
         if not err <= tol:
             return CheckResult("smoothness", False, f"d(output)/d(rate): {which} disagrees with the chain rule by "
                                f"{err:.3g} (tolerance {tol:g})", figures, plots)
     if sweep["max_rel_error"] > options.rtol:
         return CheckResult("smoothness", False, f"sweep of {sweep['parameter']}: the simulated output leaves the "
                            f"smoothed forward pass by {sweep['max_rel_error']:.3g}", figures, plots)
-    return CheckResult("smoothness", True, f"{len(params)} rate constants: chain rule, numpy finite differences (to {err_np:.1e}) and "
+    return CheckResult("smoothness", True, f"{len(params)} rate constants: chain rule, implicit function theorem "
+                       f"(to {err_ift:.1e}), numpy finite differences (to {err_np:.1e}) and "
                        f"roadrunner ({'getuCC' if ucc else f'finite differences on {len(rr_rows)}'}, to {err_rr:.1e}) "
                        f"agree; sweep of {sweep['parameter']}: derivative jump "
-                       f"{sweep['crn_max_derivative_jump']:.2g} per step vs {sweep['relu_max_derivative_jump']:.2g} for ReLU",
-                       figures, plots)
+                       f"{sweep['crn_max_derivative_jump']:.2g} per step vs {sweep['unsmoothed_max_derivative_jump']:.2g} "
+                       f"for {sweep['unsmoothed']}", figures, plots)
 
 
 def _with_weight(net: Network, layer: int, unit: int, source: int, value: float) -> Network:
@@ -176,70 +240,128 @@ def _with_weight(net: Network, layer: int, unit: int, source: int, value: float)
     old = layers[layer - 1]
     w = old.weights.copy()
     w[unit, source] = value
-    layers[layer - 1] = Layer(w, old.bias, old.epsilon, old.activation)
-    return Network(tuple(layers), net.inputs, net.outputs, net.name)
+    layers[layer - 1] = Layer(w, old.bias, old.epsilon, old.activation, old.activation_params)
+    return replace(net, layers=tuple(layers))
 
 
-def _relu(net: Network, x: np.ndarray) -> np.ndarray:
-    h = x
+def _unsmoothed(net: Network, x: np.ndarray) -> np.ndarray:
+    """The eps -> 0 network: every layer's unsmoothed activation."""
+    h = np.asarray(x, dtype=float)
     for layer in net.layers:
-        h = np.maximum(h @ layer.weights.T + layer.bias, 0.0)
+        h = layer.fn.unsmoothed(h @ layer.weights.T + layer.bias)
     return h
 
 
+def kinks(fn, lo: float = -8.0, hi: float = 8.0, step: float = 1e-3) -> np.ndarray:
+    """Where the unsmoothed activation's derivative jumps (found on a grid)."""
+    z = np.arange(lo, hi + step / 2, step)
+    jump = np.abs(np.diff(fn.unsmoothed(z), 2)) / step
+    inner = jump[1:-1]
+    peak = (inner > 0.05) & (inner >= jump[:-2]) & (inner > jump[2:])
+    return z[2:-2][peak]
+
+
+def _sweep_rates(crn: CRN, signs: dict[str, int], layer: int, unit: int, source: int, w: float,
+                 grid: np.ndarray, offset: float) -> dict[str, np.ndarray] | None:
+    """The rate constants that change when network weight W[unit, source] of
+    ``layer`` goes from ``w`` to each value of ``grid`` (same sign): the weight
+    reactions scale with |W|, a bias that folds the source's readout offset
+    moves with W*offset. None if a bias rate would cross zero."""
+    rates: dict[str, np.ndarray] = {}
+    biased = {p.rail for p in crn.parameters if p.layer == layer and p.unit == unit and p.role == "bias" and p.id in signs}
+    if offset != 0.0 and len(biased) < len(crn.encoding(layer, unit)[0]):
+        return None  # a rail without a bias reaction would need one
+    for p in crn.parameters:
+        if p.layer != layer or p.unit != unit or p.id not in signs:
+            continue
+        if p.role == "weight" and p.source == source:
+            rates[p.id] = p.value * np.abs(grid / w)
+        elif p.role == "bias" and offset != 0.0:
+            scale = crn.encoding(layer, unit)[0][p.rail].scale
+            signed = signs[p.id] * p.value + scale * (grid - w) * offset
+            if np.any(signed * signs[p.id] <= 0):
+                return None
+            rates[p.id] = np.abs(signed)
+    return rates
+
+
 def _sweep(subject: Subject, options: Options) -> tuple[tuple[Plot, ...], dict]:
-    """Sweep the output neuron's weight from its most active input so that its
-    pre-activation crosses zero (ReLU's kink), when the weight's sign allows."""
+    """Sweep a last-layer network weight W[j, i] (keeping its sign) so that
+    unit j's pre-activation crosses a kink of the unsmoothed activation."""
     crn, net = subject.crn, subject.network
     assert net is not None
-    x = options.inputs(len(crn.inputs), 4, salt=12)[-1]  # random: the midpoint can zero ReLU's hidden layer (xor)
+    x = options.inputs(crn, 4, salt=12)[-1]  # random: the midpoint can zero ReLU's hidden layer (xor)
     values = net.layer_values(x)
     last = len(net.layers)
+    layer = net.layers[-1]
+    fn = layer.fn
     h = values[last - 1]
-    z = net.layers[-1].weights @ h + net.layers[-1].bias
-
+    z = layer.weights @ h + layer.bias
     signs = reaction_signs(crn)
-
-    def kink(q: Parameter) -> float:  # |w| at which ReLU's z crosses 0
-        s = signs[q.id]
-        return float(-(z[q.unit] - s * q.value * h[q.source]) / (s * h[q.source]))
-
-    weights = [q for q in crn.parameters if q.role == "weight" and q.layer == last and q.id in signs]
-    p = max(weights, key=lambda q: (kink(q) > 0, h[q.source]))
-    s, xi, at = signs[p.id], float(h[p.source]), kink(p)
-    out = next(sp.id for sp in crn.floating if sp.layer == last and sp.unit == p.unit)
-    lo, hi = (max(at - 1 / xi, 0.0), at + 1 / xi) if at > 0 else (0.0, 2 * p.value)
-    grid = np.linspace(lo, hi, SWEEP_POINTS)[1:]  # k > 0: a zero rate is no reaction
+    offsets = [crn.encoding(last - 1, i)[1] for i in range(len(h))]
+    candidates = []  # (reaches a kink, |h_i|, j, i, grid)
+    for j, i in zip(*np.nonzero(layer.weights)):
+        w, hi = float(layer.weights[j, i]), float(h[i])
+        if abs(hi) < 1e-6:
+            continue
+        for at in kinks(fn):
+            target = w + (at - z[j]) / hi
+            if target * w > 0:
+                half = 1.0 / abs(hi)  # z moves +-1 around the kink
+                lo_w, hi_w = sorted((target - half, target + half))
+                lo_w, hi_w = (max(lo_w, 0.0), hi_w) if w > 0 else (lo_w, min(hi_w, 0.0))
+                grid = np.linspace(lo_w, hi_w, SWEEP_POINTS)
+                candidates.append((True, abs(hi), int(j), int(i), grid[grid != 0.0], float(at)))
+        candidates.append((False, abs(hi), int(j), int(i), np.linspace(0.0, 2 * w, SWEEP_POINTS)[1:], None))
+    candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
+    for reaches, _, j, i, grid, at in candidates:
+        w = float(layer.weights[j, i])
+        rates = _sweep_rates(crn, signs, last, j, i, w, grid, offsets[i])
+        if rates:
+            break
+    else:
+        return (), {"parameter": None, "max_rel_error": 0.0, "crn_max_derivative_jump": 0.0,
+                    "unsmoothed_max_derivative_jump": 0.0, "unsmoothed": fn.name,
+                    "note": "no last-layer weight can be swept (no non-zero source)"}
     system = subject.batch
     k = np.tile(system.k, (len(grid), 1))
-    k[:, np.array(system.rate_ids) == p.id] = crn.speed * grid[:, None]
-    nets = [_with_weight(net, last, p.unit, p.source, s * g) for g in grid]
+    for pid, v in rates.items():
+        k[:, np.array(system.rate_ids) == pid] = crn.speed * v[:, None]
+    nets = [_with_weight(net, last, j, i, g) for g in grid]
     horizon = max(settling_time(n, x, crn.speed, tol=1e-8) for n in nets[:: max(len(nets) // 8, 1)])
-    run = system.integrate(np.zeros((len(grid), system.n)), x, 1.5 * horizon, k=k)
-    state, _ = system.polish(run.state, x, k=k)
-    simulated = state[:, system.species.index(out)]
-    smooth = np.array([n.forward(x)[p.unit] for n in nets])
-    relu = np.array([_relu(n, x)[p.unit] for n in nets])
-    analytic = np.array([analytic_gradient(n, x, [p], [s])[0, p.unit] for n in nets])
-    d_sim, d_relu = np.gradient(simulated, grid), np.gradient(relu, grid)
+    xs = subject.input_species(x)
+    run = system.integrate(np.zeros((len(grid), system.n)), xs, 1.5 * horizon, k=k)
+    state, _ = system.polish(run.state, xs, k=k)
+    outputs, scale = subject.outputs(state)
+    simulated, scale = outputs[:, j], scale[:, j]
+    smooth = np.array([n.forward(x)[j] for n in nets])
+    plain = np.array([_unsmoothed(n, x)[j] for n in nets])
+    zj = z[j] + (grid - w) * h[i]
+    analytic = fn.derivative(zj, layer.epsilon) * h[i]  # d out_j / d W[j, i]
+    d_sim, d_plain = np.gradient(simulated, grid), np.gradient(plain, grid)
+    name = "plain ReLU" if fn.name == "smoothed_relu" else f"unsmoothed {fn.describe()}"
+    out = net.outputs[j]
+    label = f"W{last}[{j},{i}]"
     sweep = {
-        "parameter": p.id, "input": x, "range": [float(grid[0]), float(grid[-1])], "points": len(grid),
-        "output": out, "relu_kink_at": at if at > 0 else None,
-        "max_rel_error": float(np.max(np.abs(simulated - smooth) / smooth)),
+        "parameter": f"network weight {label} (rates {', '.join(sorted(rates))})", "input": x,
+        "range": [float(grid[0]), float(grid[-1])], "points": len(grid), "output": out,
+        "kink_at_z": at if reaches else None, "weight_at_kink": float(w + (at - z[j]) / h[i]) if reaches else None,
+        "max_rel_error": float(np.max(np.abs(simulated - smooth) / np.maximum(np.maximum(scale, np.abs(smooth)), 1e-300))),
         "max_derivative_gap_fd_vs_analytic": float(np.max(np.abs(d_sim - analytic))),
         "crn_max_derivative_jump": float(np.max(np.abs(np.diff(analytic)))),
-        "relu_max_derivative_jump": float(np.max(np.abs(np.diff(d_relu)))),
+        "unsmoothed_max_derivative_jump": float(np.max(np.abs(np.diff(d_plain)))),
+        "unsmoothed": name,
     }
     g = tuple(grid)
     plots = (
-        Plot(f"output {out} vs rate constant {p.id}", p.id, out, (
+        Plot(f"output {out} vs weight {label}", label, out, (
             Series("CRN steady state (numpy)", g, tuple(simulated), style="o", alpha=0.5),
-            Series("smoothed ReLU network (forward pass)", g, tuple(smooth)),
-            Series("plain ReLU network", g, tuple(relu), style="--"))),
-        Plot(f"d {out} / d {p.id}", p.id, "derivative", (
+            Series("smoothed network (forward pass)", g, tuple(smooth)),
+            Series(f"{name} network", g, tuple(plain), style="--"))),
+        Plot(f"d {out} / d {label}", label, "derivative", (
             Series("chain rule", g, tuple(analytic)),
             Series("finite differences of the CRN sweep", g, tuple(d_sim), style="o", alpha=0.5),
-            Series("plain ReLU", g, tuple(d_relu), style="--"))),
+            Series(name, g, tuple(d_plain), style="--"))),
     )
     return plots, sweep
 

@@ -1,23 +1,29 @@
 """Check 5: speed. The measured time for each layer to settle within the
 tolerance, from the all-zero state, against the bound from
-lambda = kappa*sqrt(z^2 + 4 eps) (theory.settling_time, layer by layer); and
+each rail's lambda = -kappa*(z_r + q'(sigma)) (kappa*sqrt(z_r^2 + 4 eps) for
+the smoothed ReLU; theory.settling_time, layer by layer); and
 the same measurement on a single neuron against its exact solution, which
 checks the measurement itself."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from ..compile import compile_network
 from ..network import Layer, Network
 from ..simulate import NumpySimulator
-from ..theory import one_neuron_trajectory, settling_time
+from ..theory import convergence_rates, one_neuron_trajectory, settling_time
 from .result import CheckResult, Plot, Series
 from .subject import Options, Subject, no_network
 
 GRID = 4001  # time points per trajectory; the measurement is good to one grid step
+# The bound is exact for a first-layer rail from 0 (theory.escape_time), so the
+# measured crossing can sit right at it; the integrator (rtol 1e-10) moves a
+# crossing at relative distance 1e-6 by ~1e-4 of the bound: allow 1e-3.
+MEASUREMENT_RTOL = 1e-3
 
 
 def settle_time(time: np.ndarray, values: np.ndarray, target: np.ndarray, tol: float) -> float:
@@ -31,7 +37,8 @@ def settle_time(time: np.ndarray, values: np.ndarray, target: np.ndarray, tol: f
 
 def layer_bounds(network: Network, x: np.ndarray, speed: float, tol: float) -> list[float]:
     """settling_time of the network cut after each layer: the bound for that layer."""
-    return [settling_time(Network(network.layers[:l], inputs=network.inputs), x, speed, tol)
+    return [settling_time(replace(network, layers=network.layers[:l],
+                                  outputs=tuple(f"cut{l}_{j}" for j in range(network.layers[l - 1].n_out))), x, speed, tol)
             for l in range(1, len(network.layers) + 1)]
 
 
@@ -71,7 +78,7 @@ def check_speed(subject: Subject, options: Options) -> CheckResult:
         if abs(s["measured"] - s["exact"]) > 2 * s["grid_step"] or s["max_rel_dev_from_exact_solution"] > 1e-6:
             return CheckResult("speed", False, f"the settling-time measurement is off on a single neuron (z={s['z']}): "
                                f"measured {s['measured']:.4g}, exact {s['exact']:.4g}", figures)
-    xs = options.inputs(len(crn.inputs), 3, salt=7)
+    xs = options.inputs(crn, 3, salt=7)
     layers = sorted({s.layer for s in crn.floating})
     rows, plots = [], []
     for x in xs:
@@ -83,9 +90,13 @@ def check_speed(subject: Subject, options: Options) -> CheckResult:
         for layer in layers:
             cols = [k for k, s in enumerate(crn.floating) if s.layer == layer]
             measured.append(settle_time(tc.time, tc.values[:, cols], want[cols], tol))
-        rows.append({"input": x, "measured": measured, "bound": bounds, "grid_step": float(tc.time[1])})
+        # per-rail lambda = -(z_r + q'(sigma)), slowest per layer
+        lam = [float(np.min(r)) for r in convergence_rates(net, x, speed)]
+        rows.append({"input": x, "measured": measured, "bound": bounds, "grid_step": float(tc.time[1]),
+                     "min_lambda_per_layer": lam})
     figures["per_input"] = rows
     ratio = max((m - r["grid_step"]) / b for r in rows for m, b in zip(r["measured"], r["bound"]))
+    figures["measurement_rtol"] = MEASUREMENT_RTOL
     figures["max_measured_over_bound"] = ratio
     plots.append(Plot("settling time per layer (all-zero start): measured vs bound", "layer", "time",
                       tuple(Series(f"{kind}, input {i}", tuple(float(l) for l in layers), tuple(r[kind]),
@@ -95,11 +106,11 @@ def check_speed(subject: Subject, options: Options) -> CheckResult:
     for i, r in enumerate(rows):
         for l, (m, b) in enumerate(zip(r["measured"], r["bound"]), start=1):
             # the grid overestimates by up to one step, and the bound is tight for a neuron at z = 0
-            if not m - r["grid_step"] <= b:
+            if not m - r["grid_step"] <= b * (1 + MEASUREMENT_RTOL):
                 when = f"settles at t={m:.4g}" if math.isfinite(m) else f"has not settled by t={1.5 * r['bound'][-1]:.4g}"
                 return CheckResult("speed", False, f"layer {l} {when} (to {tol:g}, all-zero start, input "
                                    f"{np.array2string(r['input'], precision=3, threshold=6)}), beyond its bound {b:.4g} "
-                                   "from lambda = kappa*sqrt(z^2+4 eps)", figures, tuple(plots))
+                                   "from each rail's lambda = -kappa*(z_r + q'(sigma))", figures, tuple(plots))
     s = single[0]
     return CheckResult("speed", True, f"every layer settles within its bound (max measured/bound {ratio:.2f}); "
                        f"single-neuron measurement {s['measured']:.4g} vs exact {s['exact']:.4g}", figures, tuple(plots))

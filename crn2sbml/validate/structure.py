@@ -47,6 +47,16 @@ def _shape(r: Reaction) -> tuple:
 
 def construction_problems(model: CRN, expected: CRN) -> list[str]:
     problems = []
+    # first what explains the rest: input encoding and activations
+    if tuple(model.input_ranges) != tuple(expected.input_ranges):
+        problems.append(f"input ranges are {list(model.input_ranges)} in the model; the construction has "
+                        f"{list(expected.input_ranges)} (they fix the input encoding and the readouts)")
+    for l, (a, b) in enumerate(zip(model.layers, expected.layers), start=1):
+        if (a.activation, a.activation_params, a.size) != (b.activation, b.activation_params, b.size):
+            problems.append(f"layer {l} is annotated as {a.size} x {a.activation} {dict(a.activation_params)}; "
+                            f"the construction has {b.size} x {b.activation} {dict(b.activation_params)}")
+    if len(model.layers) != len(expected.layers):
+        problems.append(f"the model has {len(model.layers)} layers; the construction has {len(expected.layers)}")
     got, want = {r.id: r for r in model.reactions}, {r.id: r for r in expected.reactions}
     problems += [f"reaction {rid} of the construction is missing" for rid in want.keys() - got.keys()]
     problems += [f"reaction {rid} is not part of the construction" for rid in got.keys() - want.keys()]
@@ -60,6 +70,9 @@ def construction_problems(model: CRN, expected: CRN) -> list[str]:
             problems.append(f"rate constant {pid} is {a!r} in the model; the construction gives {b!r}")
     if {s.id for s in model.species} != {s.id for s in expected.species}:
         problems.append("the species differ from the construction's")
+    elif {(s.id, s.role, s.layer, s.unit, s.rail) for s in model.species} != \
+            {(s.id, s.role, s.layer, s.unit, s.rail) for s in expected.species}:
+        problems.append("the species' roles, layers, units or rails differ from the construction's")
     if model.speed != expected.speed:
         problems.append(f"kappa is {model.speed} but the construction has {expected.speed}")
     return problems

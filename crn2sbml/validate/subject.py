@@ -15,6 +15,7 @@ from ..compile import compile_network, network_from_crn
 from ..crn import CRN
 from ..emit.sbml import to_sbml
 from ..errors import InputError, ModelReadError, NetworkError
+from ..inputs import input_encoding
 from ..network import Network, load_network
 from ..readback import read_sbml
 from ..simulate import RoadRunnerSimulator
@@ -26,7 +27,10 @@ from .result import CheckResult
 class Options:
     """Settings of a run; every figure in the report is relative to these."""
 
-    input_range: tuple[float, float] = (0.0, 1.0)
+    # sampling range of the inputs: None = each input's declared finite range,
+    # [-1, 1] where a side is unbounded, [0, 1] when no ranges are declared;
+    # given, it replaces the defaults (declared finite bounds still win)
+    input_range: tuple[float, float] | None = None
     seed: int = 20210031
     fixed_point_inputs: int = 6  # inputs for the roadrunner fixed-point check
     sweep_inputs: int = 8  # inputs for the uniqueness sweep ...
@@ -41,21 +45,52 @@ class Options:
     progress: bool = False  # one line per check on stderr
 
     def __post_init__(self) -> None:
+        if self.input_range is None:
+            return
         lo, hi = (float(v) for v in self.input_range)
-        if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo < hi):
-            raise InputError(
-                f"input range is {lo}..{hi}; give finite bounds with 0 <= low < high (inputs are concentrations)"
-            )
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise InputError(f"input range is {lo}..{hi}; give finite bounds with low < high")
         object.__setattr__(self, "input_range", (lo, hi))
 
     def rng(self, salt: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, salt])
 
-    def inputs(self, n_inputs: int, count: int, salt: int) -> np.ndarray:
-        """``count`` inputs: the range's low and high corners, its midpoint, then uniform draws."""
-        lo, hi = self.input_range
-        fixed = [np.full(n_inputs, lo), np.full(n_inputs, hi), np.full(n_inputs, 0.5 * (lo + hi))]
-        draws = self.rng(salt).uniform(lo, hi, size=(max(count - 3, 0), n_inputs))
+    def sampling_ranges(self, crn: CRN) -> np.ndarray:
+        """(n_inputs, 2): low and high of each network input for the sweeps.
+        Declared finite bounds are used as declared; a side without a bound
+        takes the option's (default [-1, 1]); without declared ranges inputs
+        are concentrations and the option (default [0, 1]) must be >= 0."""
+        n = len(crn.input_names)
+        if not crn.input_ranges:
+            lo, hi = self.input_range or (0.0, 1.0)
+            if lo < 0:
+                raise InputError(
+                    f"input range is {lo:g}..{hi:g}, but '{crn.name}' declares no input_ranges: its inputs are "
+                    "concentrations, so give 0 <= low < high (or declare input_ranges in the network file)"
+                )
+            return np.tile([lo, hi], (n, 1))
+        rows = []
+        for lower, upper in crn.input_ranges:
+            lo, hi = self.input_range or (-1.0, 1.0)
+            width = hi - lo
+            if lower is not None and upper is not None:
+                lo, hi = lower, upper
+            elif lower is not None:
+                lo, hi = max(lo, lower), max(hi, lower)
+                hi = hi if hi > lo else lo + width
+            elif upper is not None:
+                lo, hi = min(lo, upper), min(hi, upper)
+                lo = lo if lo < hi else hi - width
+            rows.append((float(lo), float(hi)))
+        return np.array(rows, dtype=float).reshape(n, 2)
+
+    def inputs(self, crn: CRN, count: int, salt: int) -> np.ndarray:
+        """``count`` network-level inputs (what ``CRN.with_inputs`` takes): the
+        sampling ranges' low and high corners, their midpoint, then uniform draws."""
+        ranges = self.sampling_ranges(crn)
+        lo, hi = ranges[:, 0], ranges[:, 1]
+        fixed = [lo, hi, 0.5 * (lo + hi)]
+        draws = self.rng(salt).uniform(lo, hi, size=(max(count - 3, 0), len(lo)))
         return np.vstack([*fixed, draws])[:count]
 
     def say(self, text: str) -> None:
@@ -90,11 +125,54 @@ class Subject:
     def batch(self) -> BatchSystem:
         return BatchSystem(self.crn)
 
+    def input_species(self, x: np.ndarray) -> np.ndarray:
+        """Network-level inputs (B, n_inputs) -> the input species' concentrations
+        (B, len(crn.inputs)), in ``crn.inputs`` order (shift / dual-rail encoding)."""
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        crn = self.crn
+        columns = []
+        for s in crn.inputs:
+            bounds = crn.input_ranges[s.unit] if crn.input_ranges else None
+            rail = input_encoding(bounds)[0][s.rail]
+            columns.append(np.maximum(rail.scale * x[:, s.unit] + rail.shift, 0.0))
+        return np.stack(columns, axis=1) if columns else np.zeros((len(x), 0))
+
     def expected_state(self, x: np.ndarray) -> np.ndarray:
-        """The forward pass of every neuron, in the model's floating-species order, (B, n)."""
+        """The fixed point of every floating species (each rail at
+        sigma(s_r z + t_r) of the network's pre-activation), (B, n), in the
+        model's floating-species order, for network-level inputs ``x``."""
         assert self.network is not None
-        values = self.network.layer_values(np.atleast_2d(x))
-        return np.stack([values[s.layer][:, s.unit] for s in self.crn.floating], axis=1)
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        rails = [layer.fn.rail_values(z, layer.epsilon)
+                 for layer, z in zip(self.network.layers, self.network.preactivations(x))]
+        return np.stack([rails[s.layer - 1][:, s.unit, s.rail] for s in self.crn.floating], axis=1)
+
+    @cached_property
+    def readout_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A, c): outputs = state @ A.T + c for floating-species states."""
+        col = {s.id: i for i, s in enumerate(self.crn.floating)}
+        last = len(self.crn.layers)
+        rows = [self.crn.readout(last, u) for u in range(self.crn.layers[-1].size)]
+        a = np.zeros((len(rows), len(col)))
+        for u, r in enumerate(rows):
+            for sid, coef in r.terms:
+                a[u, col[sid]] = coef
+        return a, np.array([r.offset for r in rows])
+
+    def outputs(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output readouts of floating-species states (B, n) and their rounding
+        scale sum |a_r| y_r + |offset|, each (B, n_outputs)."""
+        a, c = self.readout_matrix
+        state = np.atleast_2d(state)
+        return state @ a.T + c, state @ np.abs(a).T + np.abs(c)
+
+    def output_error(self, state: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Per member, max over outputs of |readout - forward pass| relative to
+        the readout's scale (a signed output is a difference of rails)."""
+        assert self.network is not None
+        got, scale = self.outputs(state)
+        want = np.atleast_2d(self.network.forward(np.atleast_2d(x)))
+        return np.max(np.abs(got - want) / np.maximum(np.maximum(scale, np.abs(want)), 1e-300), axis=1)
 
 
 def no_network(name: str, subject: Subject) -> CheckResult:
