@@ -81,7 +81,7 @@ def _plot(tc, path: str) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise MissingDependencyError("--plot needs matplotlib: pip install 'crn2sbml[plot]'") from None
+        raise MissingDependencyError("--plot needs matplotlib: pip install matplotlib") from None
     suffix = Path(path).suffix.lstrip(".").lower() or "png"
     fig, ax = plt.subplots(figsize=(6, 3.5))
     supported = fig.canvas.get_supported_filetypes()

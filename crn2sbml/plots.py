@@ -16,7 +16,7 @@ import numpy as np
 
 from ._atomic import atomic_path
 from .activations import Activation, get_activation
-from .errors import MissingDependencyError
+from .errors import Crn2SbmlError, MissingDependencyError
 
 # one representative per activation (parameters where the default says little)
 GALLERY: tuple[tuple[str, dict], ...] = (
@@ -38,7 +38,7 @@ def plot_activations(path: str | os.PathLike[str], epsilon: float = 0.05) -> Pat
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise MissingDependencyError("plotting needs matplotlib: pip install 'crn2sbml[plot]'") from None
+        raise MissingDependencyError("plotting needs matplotlib: pip install matplotlib") from None
     fns: list[Activation] = [get_activation(name, params) for name, params in GALLERY]
     cols = 4
     rows = math.ceil(len(fns) / cols)
@@ -67,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", help="output image (.png, .pdf, .svg)")
     parser.add_argument("--epsilon", type=float, default=0.05)
     args = parser.parse_args(argv)
-    print(plot_activations(args.out, args.epsilon))
+    if not (args.epsilon > 0 and args.epsilon < float("inf")):
+        parser.error(f"--epsilon is {args.epsilon}; it must be a finite number > 0")
+    try:
+        print(plot_activations(args.out, args.epsilon))
+    except Crn2SbmlError as exc:
+        print(f"crn2sbml: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

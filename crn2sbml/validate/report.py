@@ -24,7 +24,7 @@ def _png(plot: Plot) -> str:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise MissingDependencyError("the HTML report needs matplotlib: pip install 'crn2sbml[plot]'") from None
+        raise MissingDependencyError("the HTML report needs matplotlib: pip install matplotlib") from None
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for s in plot.series:
         if s.x:
