@@ -168,6 +168,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .export import RateRangeWarning, UnitScale, export
+
+    net, crn, _ = _load_model(args.model, args.speed)
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    inputs = [_floats(part, "--inputs") for part in args.inputs.split(";") if part.strip()] if args.inputs else None
+    scale = UnitScale.parse(args.concentration_unit, args.time_unit)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RateRangeWarning)
+        written, issues = export(net, crn, formats, args.out, inputs=inputs, scale=scale,
+                                 chemistry=args.chemistry, report=args.report)
+    for w in caught:
+        print(f"crn2sbml: warning: {w.message}", file=sys.stderr)
+    print(f"{net.name}: exported {', '.join(formats)} ({len(crn.species)} species, {len(crn.reactions)} reactions; "
+          f"1 unit = {scale.nM:g} nM, {scale.seconds:g} s; {len(issues)} implausible rates for '{args.chemistry}')")
+    for name, paths in written.items():
+        for path in paths:
+            print(f"  {name:9s} {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crn2sbml",
@@ -208,10 +231,23 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--copasi-max-reactions", type=int, default=5000, help="skip COPASI above this size (default 5000)")
     v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     v.set_defaults(func=cmd_validate)
+    from .export import CHEMISTRIES, EXPORTERS
+
+    e = sub.add_parser("export", help="COMBINE/OMEX, COPASI, Tellurium, Nuskell, Visual DSD, wet-lab sheet")
+    e.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
+    e.add_argument("--format", required=True, help=f"comma-separated, from {', '.join(EXPORTERS)}")
+    e.add_argument("--out", required=True, help="output folder (created if needed)")
+    e.add_argument("--inputs", help="test inputs, ';'-separated vectors, e.g. '1,0;0,1' (default: unit vectors, all ones)")
+    e.add_argument("--concentration-unit", default="1nM", help="one model concentration unit, e.g. 10nM (default 1nM)")
+    e.add_argument("--time-unit", default="s", help="one model time unit, e.g. s, 60s, min (default s)")
+    e.add_argument("--chemistry", default="dsd", help=f"plausible-rate table: {', '.join(CHEMISTRIES)} (default dsd)")
+    e.add_argument("--speed", type=float, help="override the speed factor kappa")
+    e.add_argument("--report", help="a validation report file (report.json or report.html) to put in the OMEX archive")
+    e.set_defaults(func=cmd_export)
     return parser
 
 
-_VALUE_OPTIONS = ("--input", "--speed", "--time", "--points", "--input-range")
+_VALUE_OPTIONS = ("--input", "--inputs", "--speed", "--time", "--points", "--input-range")
 
 
 def _glue_negative_values(argv: Sequence[str]) -> list[str]:
