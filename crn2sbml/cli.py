@@ -247,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_VALUE_OPTIONS = ("--input", "--inputs", "--speed", "--time", "--points", "--input-range")
+_VALUE_OPTIONS = ("--input", "--inputs", "--concentration-unit", "--speed", "--time", "--points", "--input-range")
 
 
 def _glue_negative_values(argv: Sequence[str]) -> list[str]:
