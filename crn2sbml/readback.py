@@ -67,7 +67,9 @@ def _exact(node: libsbml.XMLNode, name: str, sbml_value: float) -> float:
 
 
 def _names_in(ast: libsbml.ASTNode, out: list[str]) -> None:
-    if ast.getType() == libsbml.AST_NAME:
+    # isName(), not getType() == AST_NAME: once libsedml is loaded (tellurium
+    # imports it), SWIG may hand back its ASTNode whose getType() is an opaque enum
+    if ast.isName():
         out.append(ast.getName())
     for i in range(ast.getNumChildren()):
         _names_in(ast.getChild(i), out)
