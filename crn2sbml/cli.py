@@ -180,7 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RateRangeWarning)
         written, issues = export(net, crn, formats, args.out, inputs=inputs, scale=scale,
-                                 chemistry=args.chemistry, report=args.report)
+                                 chemistry=args.chemistry, report=args.report, volume=args.volume)
     for w in caught:
         print(f"crn2sbml: warning: {w.message}", file=sys.stderr)
     print(f"{net.name}: exported {', '.join(formats)} ({len(crn.species)} species, {len(crn.reactions)} reactions; "
@@ -242,12 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--time-unit", default="s", help="one model time unit, e.g. s, 60s, min (default s)")
     e.add_argument("--chemistry", default="dsd", help=f"plausible-rate table: {', '.join(CHEMISTRIES)} (default dsd)")
     e.add_argument("--speed", type=float, help="override the speed factor kappa")
+    e.add_argument("--volume", type=float, help="reaction volume in litres, added to the sheet's Gillespie table (e.g. 1e-15)")
     e.add_argument("--report", help="a validation report file (report.json or report.html) to put in the OMEX archive")
     e.set_defaults(func=cmd_export)
     return parser
 
 
-_VALUE_OPTIONS = ("--input", "--inputs", "--concentration-unit", "--speed", "--time", "--points", "--input-range")
+_VALUE_OPTIONS = ("--input", "--inputs", "--concentration-unit", "--volume", "--speed", "--time", "--points", "--input-range")
 
 
 def _glue_negative_values(argv: Sequence[str]) -> list[str]:

@@ -43,7 +43,7 @@ def exported(xor, tmp_path_factory):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         written, issues = export(net, crn, ("omex", "copasi", "tellurium", "nuskell", "dsd", "sheet"), out / "x",
-                                 inputs=INPUTS, scale=UnitScale.parse("10nM", "s"), chemistry="dsd", report=report)
+                                 inputs=INPUTS, scale=UnitScale.parse("10nM", "s"), chemistry="dsd", report=report, volume=1e-13)
     return net, crn, written, issues, caught
 
 
@@ -131,6 +131,7 @@ def test_tellurium_loads_antimony_and_sbml_with_the_same_steady_state(exported):
     assert values[1] == pytest.approx(values[0], rel=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # crnsimulator uses old pyparsing names
 def test_nuskell_text_parses_and_simulates_to_the_forward_pass(exported):
     parser = pytest.importorskip("crnsimulator.crn_parser")
     from scipy.integrate import solve_ivp
@@ -182,6 +183,7 @@ def test_sheet_has_tables_plots_and_shrinking_stochastic_error(exported):
     rows = files["xor_reactions.csv"].read_text().splitlines()
     assert len(rows) == len(crn.reactions) + 1
     stoch = [line.split(",") for line in files["xor_stochastic.csv"].read_text().splitlines()[1:]]
+    assert len(stoch) == 4  # 10, 100, 1000 and the 1e-13 L volume (602 molecules per 10 nM unit)
     rel = [float(r[3]) for r in stoch]
     assert rel[-1] < rel[0] and rel[-1] < 0.2
     # 10 nM units make the bimolecular rates 1e8 /M/s: above strand displacement's range, with the fix
@@ -229,7 +231,7 @@ def test_cli_export_and_bad_input(tmp_path, capsys):
     assert (tmp_path / "o" / "xor.crn.txt").is_file() and (tmp_path / "o" / "xor.dsd").is_file()
     assert "implausible" in capsys.readouterr().err  # R_b_L2_u0 at 0.063 /s, with its fix
     for extra in (["--concentration-unit", "-5nM"], ["--time-unit", "parsec"], ["--chemistry", "alchemy"],
-                  ["--format", "pdf"], ["--inputs", "1,0,0"], ["--inputs", "-1,0"]):
+                  ["--format", "pdf"], ["--volume", "0"], ["--volume", "-1e-15"], ["--volume", "5"], ["--inputs", "1,0,0"], ["--inputs", "-1,0"]):
         args = ["export", model, "--out", str(tmp_path / "bad"), "--format", "nuskell", *extra]
         assert main(args) == 2, extra
         err = capsys.readouterr().err

@@ -18,7 +18,7 @@ from .._atomic import ensure_dir, staged_folder
 from ..crn import CRN
 from ..errors import InputError, UnknownNameError
 from ..network import Network
-from .units import CHEMISTRIES, RateIssue, UnitScale, check_rates, get_chemistry
+from .units import CHEMISTRIES, RateIssue, UnitScale, check_rates, check_volume, get_chemistry
 
 
 class RateRangeWarning(UserWarning):
@@ -33,6 +33,7 @@ class ExportContext:
     scale: UnitScale = UnitScale()
     chemistry: str = "dsd"
     report: Path | None = None
+    volume: float | None = None  # litres, for the Gillespie table of the sheet
     t_end: float = field(default=0.0)  # settling time in model units (set by export)
 
 
@@ -84,9 +85,14 @@ def _tellurium(ctx: ExportContext, stage: Path) -> list[str]:
 
 
 def _sheet(ctx: ExportContext, stage: Path) -> list[str]:
-    from .sheet import write_sheet
+    from .sheet import SheetOptions, write_sheet
+    from .units import molecules_per_unit
 
-    write_sheet(ctx.network, ctx.crn, list(ctx.inputs), ctx.scale, ctx.chemistry, ctx.t_end, stage)
+    options = SheetOptions()
+    if ctx.volume is not None:
+        n = molecules_per_unit(ctx.scale, ctx.volume)
+        options = SheetOptions(molecules=tuple(sorted({*options.molecules, n})))
+    write_sheet(ctx.network, ctx.crn, list(ctx.inputs), ctx.scale, ctx.chemistry, ctx.t_end, stage, options)
     base = ctx.crn.name
     return [f"{base}_sheet.html"] + [f"{base}_{t}.csv" for t in ("species", "reactions", "outputs", "stochastic", "robustness")]
 
@@ -115,7 +121,7 @@ def default_inputs(network: Network) -> list[np.ndarray]:
 
 def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | os.PathLike[str], *,
            inputs: list | None = None, scale: UnitScale = UnitScale(), chemistry: str = "dsd",
-           report: str | os.PathLike[str] | None = None) -> tuple[dict[str, list[Path]], list[RateIssue]]:
+           report: str | os.PathLike[str] | None = None, volume: float | None = None) -> tuple[dict[str, list[Path]], list[RateIssue]]:
     """Write each format into ``out_dir``; returns the files per format and the
     rate-range issues (also issued as RateRangeWarning). Arguments are checked
     before the folder is touched."""
@@ -123,6 +129,8 @@ def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | 
 
     exporters = {f: get_exporter(f) for f in formats}
     get_chemistry(chemistry)
+    if volume is not None:
+        check_volume(volume)
     xs = [network.check_input(x) for x in (inputs if inputs else default_inputs(network))]
     if not xs:
         raise InputError("no test inputs; give at least one, e.g. --inputs '1,0;0,1'")
@@ -130,7 +138,7 @@ def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | 
         crn.with_inputs(x)  # checks signs and ranges
     t_end = max(settling_time(network, crn.with_inputs(x).input_values, crn.speed, tol=1e-9) for x in xs)
     ctx = ExportContext(network, crn, tuple(np.asarray(x, float) for x in xs), scale, chemistry,
-                        Path(report) if report else None, t_end)
+                        Path(report) if report else None, volume, t_end)
     issues = check_rates(crn, scale, chemistry)
     if issues:
         lines = "; ".join(i.describe() for i in issues[:5])

@@ -23,6 +23,9 @@ from .stochastic import StochasticRow, accuracy_table
 from .units import AVOGADRO, RateIssue, UnitScale, check_rates, rate_table
 
 
+MAX_GILLESPIE_MOLECULES = 1e5  # per model unit; above it the run is too long for a hand-off sheet
+
+
 @dataclass(frozen=True)
 class SheetOptions:
     molecules: tuple[float, ...] = (10.0, 100.0, 1000.0)
@@ -75,9 +78,11 @@ def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: Uni
         want = np.asarray(network.forward(x), dtype=float)
         for o, v in zip(crn.output_names, want):
             out_rows.append([";".join(f"{v:g}" for v in x), o, float(v), scale.concentration(float(v))])
-    stoch: list[StochasticRow] = accuracy_table(crn, network, inputs, list(options.molecules), options.repeats, options.seed)
+    big = [n for n in options.molecules if n > MAX_GILLESPIE_MOLECULES]
+    small = [n for n in options.molecules if n <= MAX_GILLESPIE_MOLECULES]
+    stoch: list[StochasticRow] = accuracy_table(crn, network, inputs, small, options.repeats, options.seed)
     robust: list[RobustnessRow] = robustness_table(crn, network, inputs, list(options.spreads), options.samples, options.seed)
-    litre = [n / (scale.nM * 1e-9 * AVOGADRO) for n in options.molecules]
+    litre = [r.molecules / (scale.nM * 1e-9 * AVOGADRO) for r in stoch]
 
     _csv(folder / f"{name}_species.csv", ["species", "role", "layer", "unit", "initial_nM"], species_rows)
     _csv(folder / f"{name}_reactions.csv", ["reaction", "equation", "order", "parameter", "k_model", "k_physical",
@@ -132,6 +137,8 @@ def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: Uni
         _table(["molecules per unit", "volume (L)", "RMS error", "relative error", "repeats"],
                [[r.molecules, v, r.rms_error, r.rel_error, r.repeats] for r, v in zip(stoch, litre)]),
         img.format("stochastic error", st_png),
+        *[f"<p>Not simulated: {n:.3g} molecules per unit (above {MAX_GILLESPIE_MOLECULES:g}); "
+          "the error falls roughly like 1/sqrt(molecules), extrapolate from the table.</p>" for n in big],
         "<h2>Robustness to rate errors</h2>",
         _table(["log-normal spread", "RMS error", "max error", "samples"],
                [[r.spread, r.rms_error, r.max_error, r.samples] for r in robust]),
