@@ -237,3 +237,31 @@ def test_cli_export_and_bad_input(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("crn2sbml: error:") and "Traceback" not in err
     assert not (tmp_path / "bad" / "xor.crn.txt").exists()
+
+
+def test_omex_signed_inputs_and_readout_outputs(tmp_path):
+    """Dual-rail and shifted inputs set by the SED-ML model changes; a signed
+    output read through its SBML readout parameter."""
+    te = _te()
+    import libcombine
+    import libsedml
+
+    from crn2sbml.export.omex import write_omex
+
+    net = c2s.Network((c2s.Layer([[1.0, -2.0], [0.5, 1.0]], [0.1, 0.0], 0.01, "leaky_relu", {"negative_slope": 0.1}),
+                       c2s.Layer([[2.0, -1.0]], [-0.5], 0.01, "identity")),
+                      input_ranges=[(-1.0, 1.0), (None, None)])
+    crn = c2s.compile_network(net)
+    xs = [np.array([-0.5, -3.0]), np.array([0.5, 1.0])]
+    path = tmp_path / "signed.omex"
+    write_omex(net, crn, xs, path)
+    archive = libcombine.CombineArchive()
+    assert archive.initializeFromArchive(str(path))
+    doc = libsedml.readSedMLFromString(archive.extractEntryToString("./simulation.sedml"))
+    archive.cleanUp()
+    names = {doc.getDataGenerator(i).getId(): doc.getDataGenerator(i).getName()
+             for i in range(doc.getNumDataGenerators())}
+    (res,) = te.executeCombineArchive(str(path), createOutputs=True, saveOutputs=False, plottingEngine=None).values()
+    got = {names[k]: float(np.asarray(v).ravel()[-1]) for k, v in res["dataGenerators"].items()}
+    for k, x in enumerate(xs, start=1):
+        assert got[f"task{k}.y0"] == pytest.approx(float(net.forward(x)[0]), rel=1e-6)
