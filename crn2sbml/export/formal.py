@@ -38,6 +38,7 @@ def _header(crn: CRN, scale: UnitScale, comment: str, t_end: float | None) -> li
 
 
 def to_nuskell(crn: CRN, scale: UnitScale = UnitScale(), t_end: float | None = None) -> str:
+    """``t_end``: the settling time in seconds, noted in the header."""
     out = _header(crn, scale, "#", t_end)
     out.append("")
     for s in crn.species:
@@ -49,8 +50,9 @@ def to_nuskell(crn: CRN, scale: UnitScale = UnitScale(), t_end: float | None = N
 
 
 def to_dsd(crn: CRN, scale: UnitScale = UnitScale(), t_end: float | None = None) -> str:
+    """``t_end`` in model time units (the simulation's final time, in s, is scale.time(t_end))."""
     final = scale.time(t_end) if t_end is not None else 1000.0
-    out = ["(* " + line.lstrip("/ ") + " *)" for line in _header(crn, scale, "//", t_end)]
+    out = ["(* " + line.lstrip("/ ") + " *)" for line in _header(crn, scale, "//", final if t_end is not None else None)]
     out += [
         f"directive simulation {{ final = {_num(final)}; points = 1000 }}",
         "directive simulator deterministic",
