@@ -265,3 +265,18 @@ def test_omex_signed_inputs_and_readout_outputs(tmp_path):
     got = {names[k]: float(np.asarray(v).ravel()[-1]) for k, v in res["dataGenerators"].items()}
     for k, x in enumerate(xs, start=1):
         assert got[f"task{k}.y0"] == pytest.approx(float(net.forward(x)[0]), rel=1e-6)
+
+
+def test_tellurium_script_runs(exported, capsys, monkeypatch):
+    _te()
+    import runpy
+
+    net, _, written, _, _ = exported
+    script = next(p for p in written["tellurium"] if p.suffix == ".py")
+    monkeypatch.chdir(script.parent)
+    runpy.run_path(str(script), run_name="__main__")
+    lines = [line for line in capsys.readouterr().out.splitlines() if "expected" in line]
+    assert len(lines) == len(INPUTS)
+    for line, x in zip(lines, INPUTS):
+        got = float(line.split("expected")[0].rsplit("[", 1)[1].strip(" ]',"))
+        assert got == pytest.approx(float(net.forward(x)[0]), rel=1e-6)
