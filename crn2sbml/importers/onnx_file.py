@@ -105,6 +105,8 @@ def load_onnx(path: str | os.PathLike[str], *, epsilon: float = DEFAULT_EPSILON,
         else:
             raise ModelReadError(f"{where} is not supported; supported operators: {', '.join(SUPPORTED_OPS)}")
     desc = f"imported from the ONNX model {p.name}; Relu computed as the smoothed ReLU at eps={epsilon:g}"
+    if any(layer.activation == "hardsigmoid" for layer in layers):
+        desc += "; HardSigmoid's float32 alpha taken as exactly 1/6"
     try:
         return build_network(layers, epsilon=epsilon, name=name or safe_name(p.stem), description=desc,
                              error=ModelReadError)
