@@ -31,7 +31,7 @@ from .compile import compile_network
 from .crn import CRN
 from .network import Network
 from .theory import settling_time
-from .train import predict_class, train
+from .training import predict_class, train
 
 SEED = 0
 

@@ -8,7 +8,7 @@ import pytest
 
 from crn2sbml import compile_network, load_network
 from crn2sbml.cli import main
-from crn2sbml.train import _Model, predict_class, train
+from crn2sbml.training import _Model, predict_class, train
 
 
 @pytest.mark.parametrize("task", ["classify", "regress"])
