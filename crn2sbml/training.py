@@ -188,6 +188,7 @@ def train(
     prune: float = 1e-4,
     seed: int = 0,
     max_iter: int = 500,
+    ftol: float = 1e-12,
     init: Network | None = None,
     input_range: tuple[float, float] | None = None,
     feature_names: Sequence[str] | None = None,
@@ -199,7 +200,9 @@ def train(
     class labels (classify) or targets (regress, 1-D or 2-D). With ``init`` the
     network's own weights, activations, epsilon-free structure and input
     ranges are the starting point (fine-tuning, e.g. an imported ReLU network
-    turned into sigma_eps); ``hidden`` and ``input_range`` are then ignored."""
+    turned into sigma_eps); ``hidden`` and ``input_range`` are then ignored.
+    L-BFGS-B stops after ``max_iter`` iterations or when the relative
+    decrease of the loss falls below ``ftol``."""
     start = time.monotonic()
     if task not in TASKS:
         raise InputError(f"task '{task}' is unknown; use one of {', '.join(TASKS)}")
@@ -297,7 +300,7 @@ def train(
         report(loss)
 
     res = minimize(fun, start_vec, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
-                   options={"maxiter": int(max_iter), "maxfun": 4 * int(max_iter)})
+                   options={"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": ftol, "gtol": 1e-9})
     theta = res.x[: model.size] - res.x[model.size:] if l1 > 0 else res.x
     if isinstance(report, _Progress):
         report(float(res.fun), final=True)
