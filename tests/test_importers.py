@@ -236,3 +236,26 @@ def test_missing_extras_say_what_to_install(monkeypatch, tmp_path):
     with pytest.raises(ModelReadError, match="unknown suffix '.h5'"):
         (tmp_path / "m.h5").write_bytes(b"x")
         import_model(tmp_path / "m.h5")
+
+
+def test_torch_onnx_export_round_trip(tmp_path, rng):
+    """A graph written by torch.onnx.export (the legacy exporter, offline)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    import warnings
+
+    nn = torch.nn
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 5), nn.LeakyReLU(0.25), nn.Linear(5, 4),
+                          nn.Hardtanh(-1.0, 2.0), nn.Linear(4, 2)).double()
+    path = tmp_path / "exported.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(model, torch.zeros(1, 3, dtype=torch.float64), str(path), dynamo=False)
+        except Exception as exc:  # pragma: no cover - depends on the torch build
+            pytest.skip(f"torch.onnx.export unavailable offline: {exc}")
+    net = load_onnx(path)
+    assert [l.activation for l in net.layers] == ["smoothed_relu", "leaky_relu", "hardtanh", "identity"]
+    x = rng.normal(size=(30, 3)) * 2
+    assert np.max(np.abs(net.unsmoothed_forward(x) - model(torch.tensor(x)).detach().numpy())) < 1e-10

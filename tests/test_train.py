@@ -120,3 +120,22 @@ def test_cli_train(tmp_path, capsys):
     assert reg == 0
     fit = load_network(tmp_path / "r.json")
     assert np.max(np.abs(fit.forward(x)[:, 0] - (x[:, 0] - x[:, 1]))) < 0.05
+
+
+def test_cli_fine_tune_from_an_imported_network(tmp_path):
+    from sklearn.neural_network import MLPClassifier
+
+    from crn2sbml import save_network
+    from crn2sbml.importers import from_sklearn
+
+    xtr, _, ytr, _ = _iris_split()
+    mlp = MLPClassifier(hidden_layer_sizes=(5,), max_iter=2000, random_state=0).fit(xtr, ytr)
+    save_network(from_sklearn(mlp, epsilon=0.3), tmp_path / "imported.json")
+    data = tmp_path / "iris.csv"
+    data.write_text("a,b,c,d,species\n" + "".join(",".join(map(str, r)) + f",{t}\n" for r, t in zip(xtr, ytr)))
+    out = tmp_path / "tuned.json"
+    assert main(["train", str(data), "--target", "species", "--init", str(tmp_path / "imported.json"),
+                 "--epsilon", "0.3", "--max-iter", "100", "--quiet", "--out", str(out)]) == 0
+    tuned = load_network(out)
+    assert tuned.sizes == (4, 5, 3) and tuned.layers[0].epsilon == 0.3
+    assert np.mean(predict_class(tuned, xtr) == ytr) >= 0.95
