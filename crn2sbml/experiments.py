@@ -61,10 +61,9 @@ def crn_outputs(net: Network, crn: CRN, x: np.ndarray, *, tol: float = 1e-8) -> 
 
 
 def _split(x: np.ndarray, y: np.ndarray):
-    ms = _need_sklearn()
-    from sklearn.model_selection import train_test_split  # noqa: F401  (ms ensures sklearn is present)
+    _need_sklearn()
+    from sklearn.model_selection import train_test_split
 
-    del ms
     return train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
 
 

@@ -198,9 +198,10 @@ def train(
     """Train a network whose activation is the function the CRN computes at
     ``epsilon`` (see the module docstring). ``x`` is (samples, features), ``y``
     class labels (classify) or targets (regress, 1-D or 2-D). With ``init`` the
-    network's own weights, activations, epsilon-free structure and input
-    ranges are the starting point (fine-tuning, e.g. an imported ReLU network
-    turned into sigma_eps); ``hidden`` and ``input_range`` are then ignored.
+    network's own layer sizes, weights, activations, names and input ranges
+    are the starting point and ``epsilon`` replaces its eps (fine-tuning, e.g.
+    an imported ReLU network turned into sigma_eps); ``hidden``,
+    ``activation``, ``input_range`` and ``feature_names`` are then ignored.
     L-BFGS-B stops after ``max_iter`` iterations or when the relative
     decrease of the loss falls below ``ftol``."""
     start = time.monotonic()

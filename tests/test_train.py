@@ -139,3 +139,14 @@ def test_cli_fine_tune_from_an_imported_network(tmp_path):
     tuned = load_network(out)
     assert tuned.sizes == (4, 5, 3) and tuned.layers[0].epsilon == 0.3
     assert np.mean(predict_class(tuned, xtr) == ytr) >= 0.95
+
+
+def test_xor_and_iris_experiments_run(capsys, tmp_path):
+    from crn2sbml.experiments import main as experiments
+
+    assert experiments(["xor", "--out", str(tmp_path)]) == 0
+    assert "CRN classes [0, 1, 1, 0]" in capsys.readouterr().out
+    pytest.importorskip("sklearn")
+    assert experiments(["iris", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "CRN batch simulation agrees on 38/38" in out
