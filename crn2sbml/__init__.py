@@ -27,6 +27,7 @@ from .network import Layer, Network, load_network, network_from_dict, save_netwo
 from .readback import read_sbml
 from .simulate import BACKENDS, CopasiSimulator, NumpySimulator, RoadRunnerSimulator, SteadyState, TimeCourse, get_simulator
 from .theory import convergence_rates, one_neuron_trajectory, settling_time
+from .training import TrainResult, predict_class, train
 
 __version__ = "0.1.0"
 
@@ -37,5 +38,7 @@ __all__ = [
     "compile_network", "convergence_rates", "expected_state", "get_activation", "get_simulator", "known_activations",
     "load_network", "network_from_crn", "network_from_dict", "one_neuron_trajectory", "read_sbml",
     "save_network", "settling_time", "to_antimony", "to_sbml", "to_text", "write_antimony", "write_model",
-    "write_sbml", "write_text",
+    "write_sbml", "write_text", "TrainResult", "predict_class", "train",
 ]
+# importers (crn2sbml.importers: from_torch, from_sklearn, load_onnx, load_state_dict,
+# import_model) load their frameworks lazily; they are not imported here.

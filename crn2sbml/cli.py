@@ -3,6 +3,8 @@
     crn2sbml compile models/xor.json --out build/xor
     crn2sbml simulate build/xor/xor.xml --input 1,0
     crn2sbml simulate models/xor.json --input 1,0 --json
+    crn2sbml import model.onnx --out net.json
+    crn2sbml train data.csv --target label --hidden 20 --epsilon 0.01 --out net.json
 
 Errors print one line naming the field and the fix, and exit with status 2.
 """
@@ -191,6 +193,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import import_model
+    from .network import save_network
+
+    acts = [a for a in args.activations.split(",")] if args.activations else None
+    net = import_model(args.model, activations=acts, epsilon=args.epsilon, name=args.name)
+    path = save_network(net, args.out)
+    print(f"{net.name}: layers {'-'.join(map(str, net.sizes))}, activations "
+          f"{', '.join(l.fn.describe() for l in net.layers)}, eps {args.epsilon:g} -> {path}")
+    return 0
+
+
+def _sizes(text: str, option: str) -> list[int]:
+    try:
+        sizes = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise InputError(f"{option} '{text}': give comma-separated layer sizes such as 20,20") from None
+    if not sizes or min(sizes) < 1:
+        raise InputError(f"{option} '{text}': every hidden layer needs at least one unit")
+    return sizes
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .network import save_network
+    from .training import predict_class, read_csv, train
+
+    x, y, features = read_csv(args.data, args.target)
+    init = load_network(args.init) if args.init else None
+    input_range = None
+    if args.input_range:
+        lo_hi = _floats(args.input_range, "--input-range")
+        if len(lo_hi) != 2:
+            raise InputError(f"--input-range '{args.input_range}': give two numbers, low,high (e.g. 0,16)")
+        input_range = (lo_hi[0], lo_hi[1])
+    result = train(
+        x, y, hidden=_sizes(args.hidden, "--hidden"), epsilon=args.epsilon, task=args.task,
+        max_weight=args.max_weight, l1=args.l1, l2=args.l2, seed=args.seed, max_iter=args.max_iter,
+        init=init, input_range=input_range, feature_names=features, name=args.name,
+        progress=not args.quiet,
+    )
+    print(result.summary())
+    path = save_network(result.network, args.out)
+    print(f"  network  {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crn2sbml",
@@ -245,10 +293,38 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--volume", type=float, help="reaction volume in litres, added to the sheet's Gillespie table (e.g. 1e-15)")
     e.add_argument("--report", help="a validation report file (report.json or report.html) to put in the OMEX archive")
     e.set_defaults(func=cmd_export)
+
+    i = sub.add_parser("import", help="ONNX model or PyTorch state_dict -> network JSON")
+    i.add_argument("model", help=".onnx file, or a .pt/.pth state_dict saved with torch.save (needs --activations)")
+    i.add_argument("--out", required=True, help="network JSON to write")
+    i.add_argument("--activations", help="one per Linear layer of a state_dict, e.g. relu,relu,identity "
+                   "('leaky_relu:0.1', 'hardtanh:-1:1' carry parameters)")
+    i.add_argument("--epsilon", type=float, default=0.01, help="smoothing eps of the CRN (default 0.01)")
+    i.add_argument("--name", help="network name (default: the file's stem)")
+    i.set_defaults(func=cmd_import)
+
+    t = sub.add_parser("train", help="train a network with the CRN's own activation (sigma_eps) on a CSV file")
+    t.add_argument("data", help="CSV with a header row: numeric features and the target column")
+    t.add_argument("--target", required=True, help="target column (class labels or numbers)")
+    t.add_argument("--hidden", default="20", help="hidden layer sizes, e.g. 20,20 (default 20)")
+    t.add_argument("--epsilon", type=float, default=0.01, help="smoothing eps (default 0.01)")
+    t.add_argument("--task", choices=["classify", "regress"], default="classify")
+    t.add_argument("--max-weight", type=float, help="wet-lab bound: |rate constant| <= W for every weight and bias")
+    t.add_argument("--l1", type=float, default=0.0, help="L1 penalty on the weights (sparsity: fewer reactions)")
+    t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
+    t.add_argument("--seed", type=int, default=0, help="seed of the initial weights (runs are reproducible)")
+    t.add_argument("--max-iter", type=int, default=500, help="L-BFGS-B iterations (default 500)")
+    t.add_argument("--input-range", help="low,high of every feature (default: each feature's range in the data)")
+    t.add_argument("--init", help="start from this network JSON (fine-tuning, e.g. an imported ReLU network)")
+    t.add_argument("--name", default="trained", help="network name (default 'trained')")
+    t.add_argument("--out", default="net.json", help="network JSON to write (default net.json)")
+    t.add_argument("--quiet", action="store_true", help="no per-iteration loss on stderr")
+    t.set_defaults(func=cmd_train)
     return parser
 
 
 _VALUE_OPTIONS = ("--input", "--inputs", "--concentration-unit", "--volume", "--speed", "--time", "--points", "--input-range")
+# (train/import options take no negative values except --input-range)
 
 
 def _glue_negative_values(argv: Sequence[str]) -> list[str]:
@@ -266,10 +342,12 @@ def _glue_negative_values(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_glue_negative_values(sys.argv[1:] if argv is None else argv))
-    for opt in ("speed", "time"):
+    for opt in ("speed", "time", "epsilon"):
         value = getattr(args, opt, None)
         if value is not None and not (np.isfinite(value) and value > 0):
             parser.error(f"--{opt} is {value}; it must be a finite number > 0")
+    if getattr(args, "max_weight", None) is not None and not (np.isfinite(args.max_weight) and args.max_weight > 0):
+        parser.error(f"--max-weight is {args.max_weight}; it must be a finite number > 0")
     if getattr(args, "points", 2) < 2:
         parser.error("--points must be at least 2")
     try:

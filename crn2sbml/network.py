@@ -229,6 +229,17 @@ class Network:
         """The network's output: the CRN's steady state for input ``x``."""
         return self.layer_values(x)[-1]
 
+    def unsmoothed_forward(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
+        """The eps -> 0 network (ReLU, hard tanh, ... unsmoothed): what the
+        framework a network was imported from computes. Inputs are only
+        checked for shape: the unsmoothed function is defined for every real."""
+        h = np.asarray(x, dtype=float)
+        if h.ndim not in (1, 2) or h.shape[-1] != self.n_inputs:
+            raise InputError(f"input has shape {h.shape}; the network '{self.name}' takes {self.n_inputs} values")
+        for layer in self.layers:
+            h = layer.fn.unsmoothed(h @ layer.weights.T + layer.bias)
+        return h
+
     # --- file format -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         eps = {layer.epsilon for layer in self.layers}

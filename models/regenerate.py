@@ -2,7 +2,9 @@
 
 The random examples' JSON is generated from fixed seeds (so it is
 reproducible too); every models/*.json is then compiled into
-models/<name>/<name>.{xml,ant,crn}. tests/test_models.py fails when the
+models/<name>/<name>.{xml,ant,crn}. Trained models live in their own folder,
+models/<name>/<name>.json (TRAINED; written by `python -m crn2sbml.experiments
+digits --save-model models/digits`), and are compiled beside their JSON. tests/test_models.py fails when the
 checked-in files differ from what the compiler now produces."""
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ RANDOM_EXAMPLES = {
     "random_64_20_10": ((64, 20, 10), 642010, 0.01),
 }
 
+# trained networks: models/<name>/<name>.json (outside the models/*.json glob)
+TRAINED = ("digits",)
+
 
 def random_network(name: str, sizes: tuple[int, ...], seed: int, epsilon: float) -> Network:
     """He-style random weights, with about 20% exact zeros (no reaction)."""
@@ -37,6 +42,10 @@ def example_networks(folder: Path = HERE) -> dict[str, Network]:
     nets = {p.stem: load_network(p) for p in sorted(folder.glob("*.json"))}
     for name, (sizes, seed, eps) in RANDOM_EXAMPLES.items():
         nets[name] = random_network(name, sizes, seed, eps)
+    for name in TRAINED:
+        path = folder / name / f"{name}.json"
+        if path.is_file():
+            nets[name] = load_network(path)
     return nets
 
 

@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def find_models(folder: Path) -> list[tuple[Path, Path | None]]:
     """(model, reference network): every models/*.json (its own reference) and
-    every models/<name>/*.xml, held to models/<name>.json when it exists."""
+    every models/<name>/*.xml, held to models/<name>.json (or, for a trained
+    model, models/<name>/<name>.json) when it exists."""
     found: list[tuple[Path, Path | None]] = [(p, None) for p in sorted(folder.glob("*.json"))]
     for xml in sorted(folder.glob("*/*.xml")):
-        ref = folder / f"{xml.parent.name}.json"
-        found.append((xml, ref if ref.is_file() else None))
+        refs = [folder / f"{xml.parent.name}.json", xml.parent / f"{xml.parent.name}.json"]
+        ref = next((r for r in refs if r.is_file()), None)
+        found.append((xml, ref))
     return found
 
 

@@ -1,0 +1,50 @@
+"""scikit-learn: MLPClassifier and MLPRegressor (coefs_ are in x out: transposed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import NetworkError
+from ..network import Network
+from ._common import DEFAULT_EPSILON, PendingLayer, as_float64, build_network, require
+
+_HIDDEN = {"relu": "relu", "identity": "identity"}
+_OUT = {
+    "identity": "the output layer is identity, as in scikit-learn",
+    "softmax": "scikit-learn applies softmax to the output layer; the CRN computes the pre-softmax "
+               "logits (identity), whose argmax is the same predicted class",
+    "logistic": "scikit-learn applies the logistic function to the output layer; the CRN computes the "
+                "logit (identity): predicted class 1 where it is > 0",
+}
+
+
+def from_sklearn(estimator: Any, *, epsilon: float = DEFAULT_EPSILON, name: str = "sklearn_mlp") -> Network:
+    """A fitted MLPClassifier / MLPRegressor with activation 'relu' or 'identity'."""
+    neural = require("sklearn.neural_network", "sklearn", "importing a scikit-learn model")
+    if not isinstance(estimator, (neural.MLPClassifier, neural.MLPRegressor)):
+        raise NetworkError(
+            f"from_sklearn takes a fitted MLPClassifier or MLPRegressor, got {type(estimator).__name__}"
+        )
+    if not hasattr(estimator, "coefs_"):
+        raise NetworkError(f"the {type(estimator).__name__} is not fitted; call fit(X, y) first")
+    act = estimator.activation
+    if act not in _HIDDEN:
+        raise NetworkError(
+            f"{type(estimator).__name__}(activation='{act}') is not supported; supported hidden activations: "
+            f"{', '.join(_HIDDEN)}"
+        )
+    out = estimator.out_activation_
+    if out not in _OUT:
+        raise NetworkError(f"output activation '{out}' is not supported; supported: {', '.join(_OUT)}")
+    n = len(estimator.coefs_)
+    layers = [
+        PendingLayer(as_float64(w).T.copy(), as_float64(b), _HIDDEN[act] if i < n - 1 else "identity",
+                     source=f"coefs_[{i}]")
+        for i, (w, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_))
+    ]
+    desc = f"imported from scikit-learn {type(estimator).__name__}(activation='{act}'); {_OUT[out]}"
+    if hasattr(estimator, "classes_"):
+        desc += f"; classes {[c.item() if hasattr(c, 'item') else c for c in estimator.classes_]}"
+    if act == "relu":
+        desc += f"; ReLU computed as the smoothed ReLU at eps={epsilon:g}"
+    return build_network(layers, epsilon=epsilon, name=name, description=desc)

@@ -1,0 +1,379 @@
+"""CRN-aware training: the network is trained with exactly the activation the
+CRN computes at the given eps (the smoothed ReLU sigma_eps for hidden layers,
+the dual-rail identity sigma_eps(z) - sigma_eps(-z) for the output), with
+exact analytic gradients, so the CRN's steady state is the trained function.
+
+The optimizer is scipy's L-BFGS-B on the full batch with the analytic
+gradient. Its bounds implement the wet-lab limit ``|k| <= max_weight`` on every
+rate constant (weights and biases, as the CRN sees them). The L1 penalty is
+made smooth by writing each weight as ``p - n`` with ``p, n >= 0`` (exact: at
+the optimum one of them is 0), and weights below ``prune`` after training are
+set to exact zeros (no reaction).
+
+Inputs. Features are scaled to [0, 1] inside the trainer, ``u = (x - lo)/s``,
+with ``lo, lo + s`` the declared input range (by default each feature's range
+in the data). The saved network takes the raw features: its ``input_ranges``
+are ``[lo, lo + s]`` and its first layer is ``W = V/s``, ``b = c - W lo``. The
+compiler folds the lower bound into the bias (the input species holds
+``x - lo``), so the CRN's rate constants are exactly ``V/s`` and ``c``, the
+quantities the bound and the penalty act on.
+
+Classification: softmax cross-entropy on the identity output layer (signed
+logits); the CRN's outputs are the logits and the predicted class is argmax.
+Regression: mean squared error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from scipy.optimize import minimize
+
+from .activations import get_activation
+from .errors import InputError, NetworkError
+from .network import Layer, Network, check_identifier
+
+TASKS = ("classify", "regress")
+
+
+@dataclass
+class TrainResult:
+    network: Network
+    task: str
+    classes: list[Any]  # class label of each output (classification), else []
+    loss: float
+    iterations: int
+    train_accuracy: float | None  # classification only
+    pruned: int  # weights set to exact zero by the pruning threshold
+    zero_weights: int  # exact zeros in the final network (no reaction)
+    n_weights: int
+    n_reactions: int
+    seconds: float
+    history: list[float] = field(default_factory=list)
+
+    def summary(self) -> str:
+        sizes = "-".join(map(str, self.network.sizes))
+        acc = f", train accuracy {self.train_accuracy:.4f}" if self.train_accuracy is not None else ""
+        return (f"{self.network.name}: {sizes} ({self.task}), loss {self.loss:.5g} after {self.iterations} "
+                f"iterations{acc}; {self.zero_weights}/{self.n_weights} weights zero ({self.pruned} pruned), "
+                f"{self.n_reactions} reactions; {self.seconds:.1f} s")
+
+
+def predict_class(network: Network, x: np.ndarray) -> np.ndarray:
+    """Index of the largest output (the CRN's logits), per row."""
+    out = np.atleast_2d(network.forward(x))
+    return np.argmax(out, axis=1) if out.shape[1] > 1 else (out[:, 0] > 0).astype(int)
+
+
+class _Model:
+    """Parameters packed into one vector: per layer V (out x in) then c (out)."""
+
+    def __init__(self, sizes: Sequence[int], activations: Sequence[tuple[str, Any]], epsilon: float):
+        self.sizes = tuple(sizes)
+        self.fns = [get_activation(name, params) for name, params in activations]
+        self.epsilon = float(epsilon)
+        self.shapes = list(zip(self.sizes[1:], self.sizes[:-1]))
+        self.slices = []
+        at = 0
+        for n_out, n_in in self.shapes:
+            w = slice(at, at + n_out * n_in)
+            at += n_out * n_in
+            b = slice(at, at + n_out)
+            at += n_out
+            self.slices.append((w, b))
+        self.size = at
+
+    def unpack(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(theta[w].reshape(shape), theta[b]) for (w, b), shape in zip(self.slices, self.shapes)]
+
+    def weight_mask(self) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        for w, _ in self.slices:
+            mask[w] = True
+        return mask
+
+    def forward(self, theta: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, list]:
+        h, cache = u, []
+        for (v, c), fn in zip(self.unpack(theta), self.fns):
+            z = h @ v.T + c
+            cache.append((h, z))
+            h = fn.reference(z, self.epsilon)
+        return h, cache
+
+    def loss_grad(self, theta: np.ndarray, u: np.ndarray, target: np.ndarray, task: str,
+                  l2: float = 0.0) -> tuple[float, np.ndarray]:
+        out, cache = self.forward(theta, u)
+        n = len(u)
+        if task == "classify":
+            shifted = out - out.max(axis=1, keepdims=True)
+            logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            loss = -float(np.sum(target * logp)) / n
+            d_out = (np.exp(logp) - target) / n
+        else:
+            diff = out - target
+            loss = 0.5 * float(np.sum(diff * diff)) / n
+            d_out = diff / n
+        grad = np.zeros_like(theta)
+        params = self.unpack(theta)
+        d_h = d_out
+        for k in range(len(params) - 1, -1, -1):
+            (v, _), (h_prev, z), fn = params[k], cache[k], self.fns[k]
+            d_z = d_h * fn.derivative(z, self.epsilon)
+            w_sl, b_sl = self.slices[k]
+            grad[w_sl] = (d_z.T @ h_prev).ravel()
+            grad[b_sl] = d_z.sum(axis=0)
+            d_h = d_z @ v
+        if l2:
+            mask = self.weight_mask()
+            loss += 0.5 * l2 * float(np.sum(theta[mask] ** 2))
+            grad[mask] += l2 * theta[mask]
+        return loss, grad
+
+
+def _scaling(x: np.ndarray, input_range: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    if input_range is not None:
+        lo_v, hi_v = map(float, input_range)
+        if not lo_v < hi_v:
+            raise InputError(f"input range [{lo_v:g}, {hi_v:g}]: the lower bound must be < the upper")
+        lo, hi = np.full(x.shape[1], lo_v), np.full(x.shape[1], hi_v)
+    else:
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        hi = np.where(hi > lo, hi, lo + 1.0)  # a constant feature: any unit range
+    return lo, hi - lo
+
+
+def _names(given: Sequence[str] | None, n: int, prefix: str) -> list[str]:
+    if given is None:
+        return [f"{prefix}{i}" for i in range(n)]
+    out = []
+    for i, g in enumerate(given):
+        name = re.sub(r"[^A-Za-z0-9_]", "_", str(g))
+        try:
+            check_identifier(name, "name")
+        except NetworkError:
+            name = f"{prefix}{i}"
+        out.append(name if name not in out else f"{prefix}{i}")
+    return out
+
+
+class _Progress:
+    def __init__(self, enabled: bool, every: float = 1.0):
+        self.enabled, self.every, self.last, self.k = enabled, every, 0.0, 0
+
+    def __call__(self, loss: float, final: bool = False) -> None:
+        self.k += 1
+        now = time.monotonic()
+        if self.enabled and (final or now - self.last >= self.every):
+            self.last = now
+            print(f"  iteration {self.k:5d}  loss {loss:.6g}", file=sys.stderr, flush=True)
+
+
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    hidden: Sequence[int] = (20,),
+    epsilon: float = 0.01,
+    task: str = "classify",
+    activation: str = "smoothed_relu",
+    max_weight: float | None = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    prune: float = 1e-4,
+    seed: int = 0,
+    max_iter: int = 500,
+    ftol: float = 1e-12,
+    init: Network | None = None,
+    input_range: tuple[float, float] | None = None,
+    feature_names: Sequence[str] | None = None,
+    name: str = "trained",
+    progress: bool | Callable[[float], None] = False,
+) -> TrainResult:
+    """Train a network whose activation is the function the CRN computes at
+    ``epsilon`` (see the module docstring). ``x`` is (samples, features), ``y``
+    class labels (classify) or targets (regress, 1-D or 2-D). With ``init`` the
+    network's own layer sizes, weights, activations, names and input ranges
+    are the starting point and ``epsilon`` replaces its eps (fine-tuning, e.g.
+    an imported ReLU network turned into sigma_eps); ``hidden``,
+    ``activation``, ``input_range`` and ``feature_names`` are then ignored.
+    L-BFGS-B stops after ``max_iter`` iterations or when the relative
+    decrease of the loss falls below ``ftol``."""
+    start = time.monotonic()
+    if task not in TASKS:
+        raise InputError(f"task '{task}' is unknown; use one of {', '.join(TASKS)}")
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or len(x) == 0 or not np.all(np.isfinite(x)):
+        raise InputError(f"features must be a finite (samples, features) array, got shape {x.shape}")
+    if max_weight is not None and not max_weight > 0:
+        raise InputError(f"max_weight is {max_weight}; it must be > 0")
+    if l1 < 0 or l2 < 0:
+        raise InputError("l1 and l2 must be >= 0")
+    y = np.asarray(y)
+    if len(y) != len(x):
+        raise InputError(f"{len(x)} feature rows but {len(y)} targets")
+    if task == "classify":
+        if y.dtype.kind == "f" and np.all(y == np.round(y)):
+            y = y.astype(int)
+        classes, labels = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise InputError("classification needs at least two classes in the target")
+        target = np.eye(len(classes))[labels]
+    else:
+        classes = np.array([])
+        target = y.astype(float).reshape(len(y), -1)
+    n_out = target.shape[1]
+
+    if init is not None:
+        if init.n_inputs != x.shape[1] or init.n_outputs != n_out:
+            raise InputError(
+                f"--init network takes {init.n_inputs} inputs and gives {init.n_outputs} outputs; "
+                f"the data has {x.shape[1]} features and {n_out} targets/classes"
+            )
+        ranges = init.input_ranges
+        lo = np.array([r[0] if r[0] is not None else 0.0 for r in ranges]) if ranges else np.zeros(x.shape[1])
+        scale = np.ones(x.shape[1])
+        sizes = init.sizes
+        acts = [(l.activation, dict(l.activation_params)) for l in init.layers]
+        input_ranges = ranges
+        names_in, names_out = list(init.inputs), list(init.outputs)
+        init.check_input(x)
+    else:
+        lo, scale = _scaling(x, input_range)
+        sizes = (x.shape[1], *map(int, hidden), n_out)
+        acts = [(activation, {})] * len(hidden) + [("identity", {})]
+        input_ranges = tuple(zip(lo.tolist(), (lo + scale).tolist()))
+        names_in = _names(feature_names, x.shape[1], "x")
+        names_out = _names([f"class_{c}" for c in classes] if task == "classify" else None, n_out, "y")
+    if any(s <= 0 for s in sizes):
+        raise InputError(f"layer sizes {sizes}: every layer needs at least one unit")
+    u = (x - lo) / scale
+    model = _Model(sizes, acts, epsilon)
+
+    if init is not None:
+        theta0 = np.concatenate([
+            np.concatenate([(l.weights * (scale if k == 0 else 1.0)).ravel(),
+                            l.bias + (l.weights @ lo if k == 0 else 0.0)])
+            for k, l in enumerate(init.layers)
+        ])
+    else:
+        rng = np.random.default_rng(seed)
+        parts = []
+        for n_o, n_i in model.shapes:
+            parts += [rng.normal(scale=math.sqrt(2.0 / n_i), size=n_o * n_i), np.full(n_o, 0.01)]
+        theta0 = np.concatenate(parts)
+
+    # bounds on the CRN's rate constants: first-layer weights are V/s
+    per = np.ones(model.size)
+    per[model.slices[0][0]] = np.tile(scale, sizes[1])
+    cap = np.full(model.size, np.inf) if max_weight is None else max_weight * per
+    theta0 = np.clip(theta0, -cap, cap)
+    mask = model.weight_mask()
+    penalty = np.where(mask, l1 / per, 0.0)  # l1 on |rate constant| = |V|/s
+
+    report = progress if callable(progress) else _Progress(bool(progress))
+    history: list[float] = []
+
+    if l1 > 0:
+        def fun(pn: np.ndarray) -> tuple[float, np.ndarray]:
+            p, n = pn[: model.size], pn[model.size:]
+            loss, g = model.loss_grad(p - n, u, target, task, l2)
+            loss += float(penalty @ (p + n))
+            return loss, np.concatenate([g + penalty, -g + penalty])
+
+        start_vec = np.concatenate([np.maximum(theta0, 0), np.maximum(-theta0, 0)])
+        bounds = [(0.0, None if math.isinf(c) else c) for c in cap] * 2
+    else:
+        def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
+            return model.loss_grad(t, u, target, task, l2)
+
+        start_vec = theta0
+        bounds = None if max_weight is None else [(-c, c) for c in cap]
+
+    def callback(vec: np.ndarray) -> None:
+        loss = fun(vec)[0]
+        history.append(loss)
+        report(loss)
+
+    res = minimize(fun, start_vec, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
+                   options={"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": ftol, "gtol": 1e-9})
+    theta = res.x[: model.size] - res.x[model.size:] if l1 > 0 else res.x
+    if isinstance(report, _Progress):
+        report(float(res.fun), final=True)
+
+    # prune: rate constants below the threshold become exact zeros (no reaction)
+    rate = np.abs(theta) / per
+    small = mask & (rate < prune) & (theta != 0)
+    pruned = int(small.sum())
+    theta = np.where(small, 0.0, theta)
+
+    layers = []
+    for k, ((v, c), (act, params)) in enumerate(zip(model.unpack(theta), acts)):
+        if k == 0:
+            w = v / scale
+            w = np.where(v == 0, 0.0, w)
+            b = c - w @ lo
+        else:
+            w, b = v, c
+        layers.append(Layer(w, b, epsilon, act, params))
+    desc = (f"trained by crn2sbml.train ({task}) with the CRN's own activation at eps={epsilon:g}"
+            + (f"; |rate constant| <= {max_weight:g}" if max_weight is not None else "")
+            + (f"; L1 {l1:g}" if l1 else "") + f"; seed {seed}")
+    if task == "classify":
+        desc += "; outputs are the class logits (predicted class = argmax)"
+    if init is not None:
+        desc = f"fine-tuned from '{init.name}'; " + desc
+    net = Network(tuple(layers), inputs=tuple(names_in), outputs=tuple(names_out), name=name,
+                  description=desc, input_ranges=input_ranges)
+    from .compile import compile_network
+
+    n_reactions = len(compile_network(net).reactions)
+    loss, _ = model.loss_grad(theta, u, target, task, l2)
+    acc = None
+    if task == "classify":
+        acc = float(np.mean(predict_class(net, x) == np.argmax(target, axis=1)))
+    n_weights = int(sum(l.weights.size for l in net.layers))
+    zeros = int(sum(np.count_nonzero(l.weights == 0) for l in net.layers))
+    return TrainResult(net, task, classes.tolist(), loss, int(res.nit), acc, pruned, zeros, n_weights,
+                       n_reactions, time.monotonic() - start, history)
+
+
+def read_csv(path: str, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A CSV file with a header row: numeric feature columns and a target column
+    (numbers or labels). Returns (x, y, feature names)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError(f"cannot read data file '{path}': {reason}") from None
+    rows = [r for r in rows if r]
+    if len(rows) < 2:
+        raise InputError(f"'{path}' needs a header row and at least one data row")
+    header = [h.strip() for h in rows[0]]
+    if target not in header:
+        raise InputError(f"'{path}' has no column '{target}'; columns: {', '.join(header)}")
+    t = header.index(target)
+    feats = [h for i, h in enumerate(header) if i != t]
+    x, y = [], []
+    for line, r in enumerate(rows[1:], start=2):
+        if len(r) != len(header):
+            raise InputError(f"'{path}' line {line} has {len(r)} fields; the header has {len(header)}")
+        try:
+            x.append([float(v) for i, v in enumerate(r) if i != t])
+        except ValueError:
+            raise InputError(f"'{path}' line {line}: every feature must be a number") from None
+        y.append(r[t].strip())
+    y_arr = np.array(y)
+    try:
+        y_arr = y_arr.astype(float)
+    except ValueError:
+        pass
+    return np.array(x, dtype=float), y_arr, feats
