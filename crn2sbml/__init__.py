@@ -25,6 +25,7 @@ from .errors import (
 )
 from .network import Layer, Network, load_network, network_from_dict, save_network
 from .readback import read_sbml
+from .simulate.batch import BatchSimulator
 from .simulate import BACKENDS, CopasiSimulator, NumpySimulator, RoadRunnerSimulator, SteadyState, TimeCourse, get_simulator
 from .theory import convergence_rates, one_neuron_trajectory, settling_time
 from .training import TrainResult, predict_class, train
@@ -32,7 +33,7 @@ from .training import TrainResult, predict_class, train
 __version__ = "0.1.0"
 
 __all__ = [
-    "BACKENDS", "CRN", "CopasiSimulator", "FORMATS", "Crn2SbmlError", "InputError", "MissingDependencyError", "Layer", "LayerInfo", "ModelReadError",
+    "BACKENDS", "BatchSimulator", "CRN", "CopasiSimulator", "FORMATS", "Crn2SbmlError", "InputError", "MissingDependencyError", "Layer", "LayerInfo", "ModelReadError",
     "Network", "NetworkError", "NumpySimulator", "OutputError", "Parameter", "Reaction",
     "Readout", "RoadRunnerSimulator", "Species", "SteadyState", "SteadyStateError", "TimeCourse", "UnknownNameError",
     "compile_network", "convergence_rates", "expected_state", "get_activation", "get_simulator", "known_activations",

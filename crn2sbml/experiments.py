@@ -46,7 +46,7 @@ def crn_outputs(net: Network, crn: CRN, x: np.ndarray, *, tol: float = 1e-8) -> 
     """Integrate the CRN's own ODEs for every row of ``x`` at once, from the
     all-zero state to each input's settling time; read the outputs (signed
     readouts of the rails) from the final states."""
-    from .validate.batch import BatchSystem
+    from .simulate.batch import BatchSystem
     from .validate.subject import Subject
 
     subject = Subject(net.name, "", "", crn, net, None, "", True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..crn import CRN
 from ..errors import UnknownNameError
 from .base import SteadyState, TimeCourse
+from .batch import BatchSimulator  # batch of inputs: not a single-input backend, so not in BACKENDS
 from .copasi_backend import CopasiSimulator  # imports COPASI only when constructed
 from .numpy_backend import NumpySimulator
 from .roadrunner import RoadRunnerSimulator
@@ -18,4 +19,4 @@ def get_simulator(name: str, crn: CRN, **options):
     return BACKENDS[name](crn, **options)
 
 
-__all__ = ["BACKENDS", "CopasiSimulator", "NumpySimulator", "RoadRunnerSimulator", "SteadyState", "TimeCourse", "get_simulator"]
+__all__ = ["BACKENDS", "BatchSimulator", "CopasiSimulator", "NumpySimulator", "RoadRunnerSimulator", "SteadyState", "TimeCourse", "get_simulator"]

@@ -19,7 +19,7 @@ from ..inputs import input_encoding
 from ..network import Network, load_network
 from ..readback import read_sbml
 from ..simulate import RoadRunnerSimulator
-from .batch import BatchSystem
+from ..simulate.batch import BatchSystem
 from .result import CheckResult
 
 
