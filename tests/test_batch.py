@@ -1,0 +1,137 @@
+"""The batch simulator (crn2sbml.BatchSimulator): steady states of many inputs
+and initial states at once, from the CRN's reactions alone. Checked against
+roadrunner's checked steady state, the exact one-neuron solution and the
+forward pass; the integrator it shares with validation stays importable there."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import make_network, oracle_forward
+from crn2sbml import BatchSimulator, InputError, Layer, Network, RoadRunnerSimulator, compile_network
+from crn2sbml.theory import one_neuron_trajectory
+
+RTOL = 1e-8
+MIXED = [
+    ("smoothed_relu", {}),
+    ("identity", {}),
+    ("abs", {}),
+    ("leaky_relu", {"negative_slope": 0.1}),
+    ("hardtanh", {"min_val": -0.5, "max_val": 2.0}),
+    ("hardsigmoid", {}),
+    ("polynomial", {"q": {"3": -1.0}}),
+    ("polynomial", {"q": {"1": 0.5, "2": -0.25, "4": -2.0}}),
+]
+
+
+def signed_network(rng: np.random.Generator, sizes, activations) -> Network:
+    """Random weights; rails from signed activations and dual-rail / shifted inputs."""
+    layers = []
+    for (n_in, n_out), (name, params) in zip(zip(sizes, sizes[1:]), activations):
+        w = rng.normal(size=(n_out, n_in)) / math.sqrt(n_in)
+        layers.append(Layer(w, rng.normal(scale=0.3, size=n_out), float(rng.uniform(0.005, 0.05)), name, params))
+    ranges = [(-1.0, 1.0), (0.0, None), (None, None)] * (sizes[0] // 3) + [(None, None)] * (sizes[0] % 3)
+    return Network(tuple(layers), input_ranges=ranges)
+
+
+def _rel(got, want, scale=None):
+    scale = np.abs(want) if scale is None else np.maximum(scale, np.abs(want))
+    return float(np.max(np.abs(got - want) / np.maximum(scale, 1e-300)))
+
+
+def _roadrunner_states(net: Network, xs: np.ndarray, sim: BatchSimulator) -> np.ndarray:
+    rr = RoadRunnerSimulator(compile_network(net, inputs=xs[0]))
+    order = [rr.floating.index(s) for s in sim.species]
+    out = []
+    for x in xs:
+        rr.set_inputs(x)
+        out.append(rr.steady_state(net, rtol=RTOL).values[order])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("sizes,eps", [((2, 4, 1), 1e-2), ((5, 8, 6, 3), 1e-3), ((8, 16, 4), 1.0)])
+def test_agrees_with_roadrunner_smoothed_relu(sizes, eps, rng):
+    net = make_network(rng, sizes, eps, zero_frac=0.25)
+    sim = BatchSimulator(compile_network(net))
+    xs = rng.uniform(0, 2, (3, sizes[0]))
+    xs[0, 0] = 0.0
+    got = sim.steady_states(xs)
+    assert np.all(got > 0)
+    assert _rel(got, _roadrunner_states(net, xs, sim)) <= RTOL
+    assert np.max(sim.last_residual) <= 1e-12
+    want = np.array([oracle_forward(net, x) for x in xs])
+    assert _rel(sim.outputs(xs), want) <= 1e-12
+
+
+def test_agrees_with_roadrunner_rails_and_signed_activations(rng):
+    for trial in range(3):
+        acts = [MIXED[int(i)] for i in rng.integers(len(MIXED), size=3)]
+        net = signed_network(rng, (4, 5, 4, 2), acts)
+        sim = BatchSimulator(compile_network(net))
+        xs = np.column_stack([rng.uniform(-1, 1, 3), rng.uniform(0, 3, 3), rng.normal(size=3), rng.normal(size=3)])
+        got = sim.steady_states(xs)
+        assert np.all(got > 0), acts
+        assert _rel(got, _roadrunner_states(net, xs, sim)) <= RTOL, acts
+        # outputs are readouts of rails: error relative to the rails they combine
+        scale = got @ np.abs(sim.readout_matrix).T + np.abs(sim.readout_offset)
+        assert _rel(sim.outputs(xs), net.forward(xs), scale) <= 1e-11, acts
+
+
+def test_exact_one_neuron_solution(rng):
+    """y' = eps + w x y + b y - y^2: the limit is the exact solution at t -> inf,
+    and the integrator follows the exact trajectory."""
+    eps = 0.01
+    w, b = 1.7, -0.4
+    net = Network((Layer([[w]], [b], eps),))
+    sim = BatchSimulator(compile_network(net))
+    xs = np.linspace(0.0, 2.0, 41)[:, None]
+    z = w * xs[:, 0] + b
+    exact = np.array([one_neuron_trajectory(np.array([1e6]), 0.0, zi, eps)[0] for zi in z])
+    for y0 in (0.0, 0.3, 1e6):
+        assert _rel(sim.steady_states(xs, y0=[y0])[:, 0], exact) <= 1e-13
+    t = np.array([0.5, 2.0])
+    run = sim.integrate(xs[[5, 30]], t, y0=[0.0], h0=1e-6, max_steps=20000, strides=2000)
+    for m, (i, tm) in enumerate(zip((5, 30), t)):
+        assert run.state[m, 0] == pytest.approx(one_neuron_trajectory(np.array([tm]), 0.0, z[i], eps)[0], rel=1e-2)  # first order
+
+
+def test_many_initial_states_converge_to_one_point(rng):
+    net = signed_network(rng, (3, 6, 4, 2), [("smoothed_relu", {}), ("hardtanh", {"min_val": -1.0, "max_val": 1.0}),
+                                              ("identity", {})])
+    sim = BatchSimulator(compile_network(net))
+    x = np.array([0.3, 1.2, -0.7])
+    n = len(sim.species)
+    starts = np.vstack([np.zeros(n), np.full(n, 1e6), np.full(n, 1e-12), rng.uniform(0, 10, (40, n)),
+                        10.0 ** rng.uniform(-6, 6, (40, n))])
+    got = sim.steady_states(np.tile(x, (len(starts), 1)), y0=starts)
+    assert np.all(got > 0)
+    assert np.max(np.abs(got - got[0]) / got[0]) <= 1e-13
+    assert _rel(got[0], sim.steady_states(x)[0]) <= 1e-14
+
+
+def test_large_batch_matches_forward_pass(rng):
+    net = make_network(rng, (64, 20, 10), 0.01)
+    sim = BatchSimulator(compile_network(net))
+    xs = rng.uniform(0, 1, (2000, 64))
+    assert _rel(sim.outputs(xs), net.forward(xs)) <= 1e-12
+    assert _rel(sim.outputs(xs, polish=False), net.forward(xs)) <= 1e-12
+
+
+def test_bad_inputs_and_initial_states(rng):
+    sim = BatchSimulator(compile_network(make_network(rng, (2, 3, 1), 0.01)))
+    with pytest.raises(InputError, match=r"shape \(batch, 2\)"):
+        sim.steady_states(np.zeros((4, 3)))
+    with pytest.raises(InputError, match="negative"):
+        sim.steady_states([[-1.0, 0.0]])
+    with pytest.raises(InputError, match="non-negative"):
+        sim.steady_states([[1.0, 0.0]], y0=[-1.0, 0.0, 0.0, 0.0])
+
+
+def test_validation_reexports_the_shared_integrator():
+    from crn2sbml.simulate.batch import BatchSystem
+    from crn2sbml.validate import batch
+
+    assert batch.BatchSystem is BatchSystem
