@@ -17,6 +17,7 @@ then the whole batch is Newton-polished on the mass-action rates above."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -171,6 +172,31 @@ class BatchSystem:
     def _k(self, k: np.ndarray | None, b: int) -> np.ndarray:
         return np.broadcast_to(self.k if k is None else np.asarray(k, dtype=float), (b, self.k.size))
 
+    @cached_property
+    def polynomials(self) -> tuple[_LayerPolynomial, ...] | None:
+        """Each layer's rates as a scalar polynomial per neuron (None if some
+        reaction couples two neurons of one layer)."""
+        try:
+            return tuple(_layer_polynomial(self, block) for block in self.layers)
+        except NetworkError:
+            return None
+
+    def _solve_polynomial(self, full: np.ndarray, old: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """``_solve_layers`` at the CRN's own rate constants, layer by layer
+        on the layer polynomials: each neuron's backward-Euler step (or fixed
+        point, h = inf) is the unique positive root of a scalar equation
+        (``_bracketed_root``), so no step fails except on unbounded growth."""
+        ok = np.ones(full.shape[0], dtype=bool)
+        steady = np.isinf(h)
+        beta = np.where(steady, 0.0, 1.0)[:, None]
+        gamma = np.where(steady, 1.0, h)[:, None]
+        for poly in self.polynomials:
+            cols = poly.species
+            y, good = _bracketed_root(poly.coefficients(full), poly.powers, full[:, cols], old[:, cols], beta, gamma)
+            full[:, cols] = np.where(good, y, full[:, cols])
+            ok &= good.all(axis=1)
+        return ok
+
     def _solve_layers(self, full: np.ndarray, old: np.ndarray, h: np.ndarray, k: np.ndarray, iters: int) -> np.ndarray:
         """Backward Euler (h finite) or Newton on dc/dt = 0 (h = inf), layer by
         layer, in place on ``full``. Returns which members converged."""
@@ -221,6 +247,7 @@ class BatchSystem:
             raise InputError(f"initial states must be a finite, non-negative (batch, {self.n}) array")
         b = y0.shape[0]
         kk = self._k(k, b)
+        fast = k is None and self.polynomials is not None
         full = self._full(y0.copy(), inputs)
         t = np.zeros(b)
         t_end = np.broadcast_to(np.asarray(t_end, dtype=float), (b,))
@@ -236,7 +263,8 @@ class BatchSystem:
             step = np.minimum(h, t_end - t)
             old = full[:, : self.n].copy()
             trial = full.copy()
-            ok = self._solve_layers(trial, old, np.where(active, step, 0.0), kk, 40) & active
+            hs = np.where(active, step, 0.0)
+            ok = (self._solve_polynomial(trial, old, hs) if fast else self._solve_layers(trial, old, hs, kk, 40)) & active
             full[ok] = trial[ok]
             t[ok] += step[ok]
             h = np.where(ok, np.minimum(h * growth, h_max), np.where(active, h * 0.25, h))
@@ -276,6 +304,17 @@ class _LayerPolynomial:
     powers: np.ndarray  # (P,) powers of the neuron that occur
     coef: np.ndarray  # (P, n_monomials, n_l) net change * speed * k
 
+    def coefficients(self, full: np.ndarray) -> np.ndarray:
+        """(P, B, n_l): the polynomial's coefficients at the catalysts in ``full``."""
+        b = full.shape[0]
+        mono = np.empty((b, len(self.monomials)))
+        for m, key in enumerate(self.monomials):
+            col = np.ones(b)
+            for c, p in key:
+                col = col * (full[:, c] if p == 1 else full[:, c] ** p)
+            mono[:, m] = col
+        return np.stack([mono @ self.coef[i] for i in range(len(self.powers))])
+
 
 def _layer_polynomial(system: BatchSystem, block: _LayerBlock) -> _LayerPolynomial:
     mono: dict[tuple[tuple[int, float], ...], int] = {}
@@ -304,62 +343,73 @@ def _layer_polynomial(system: BatchSystem, block: _LayerBlock) -> _LayerPolynomi
     return _LayerPolynomial(block.species, tuple(mono), powers, coef)
 
 
-def _bracketed_limit(c: np.ndarray, powers: np.ndarray, y0: np.ndarray) -> np.ndarray:
-    """Where dy/dt = f(y) = sum_p c[p] y^p (elementwise, c of shape (P, B, n))
-    goes from y0: a scalar flow moves monotonically, in the direction of
-    f(y0), to the first root it meets. Bracket that root between y0 and the
-    first sign change (0 below, doubling above), then Newton steps kept inside
-    the bracket (bisection where Newton leaves it). NaN where f stays positive
-    (unbounded growth)."""
+def _bracketed_root(c: np.ndarray, powers: np.ndarray, start: np.ndarray, old: np.ndarray,
+                    beta: np.ndarray, gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positive root of F(y) = beta*(y - old) - gamma*f(y), f(y) = sum_p
+    c[p] y^p (elementwise, c of shape (P, B, n)): a backward-Euler step of
+    dy/dt = f(y) with step gamma/beta, or the fixed point (beta = 0).
 
-    def f_df(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        f = np.zeros_like(y)
-        df = np.zeros_like(y)
+    Under the activation conditions (f(0) = eps > 0, f(y)/y strictly
+    decreasing to -inf) F(y)/y is strictly increasing, so the positive root
+    is unique and F < 0 below it, F > 0 above. Bracket it from ``start``
+    (0 below, doubling above), then Newton steps kept inside the bracket
+    (bisection where Newton leaves it). Without those conditions the scalar
+    flow from ``start`` still goes to the first root in the direction of
+    -F(start), which is the bracketed one for the fixed point. Returns
+    (root, ok); ok is False where no sign change was found (unbounded growth)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # unbounded growth overflows the doubling
+        return _bracketed_root_inner(c, powers, start, old, beta, gamma)
+
+
+def _bracketed_root_inner(c, powers, start, old, beta, gamma) -> tuple[np.ndarray, np.ndarray]:
+
+    def g_dg(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # -F and its derivative
+        g = -beta * (y - old)
+        dg = -beta + np.zeros_like(y)
         for i, p in enumerate(powers.tolist()):
+            cg = gamma * c[i]
             if p == 0:
-                f += c[i]
+                g = g + cg
             elif p == 1:
-                f += c[i] * y
-                df += c[i]
+                g = g + cg * y
+                dg = dg + cg
             else:
                 yp = y ** (p - 1)
-                f += c[i] * yp * y
-                df += p * c[i] * yp
-        return f, df
+                g = g + cg * yp * y
+                dg = dg + p * cg * yp
+        return g, dg
 
-    y = np.array(y0, dtype=float)
-    f0, _ = f_df(y)
-    up = f0 > 0
+    y = np.array(start, dtype=float)
+    g0, _ = g_dg(y)
+    up = g0 > 0
     lo = np.where(up, y, 0.0)
     hi = np.where(up, np.inf, y)
-    # upper end for the rising members: double until f turns negative
     probe = np.where(up, np.maximum(2.0 * y, 1.0), y)
-    for _ in range(1100):
+    for _ in range(1100):  # doubling reaches any finite root
         grow = up & ~np.isfinite(hi)
         if not grow.any():
             break
-        fp, _ = f_df(probe)
-        fall = grow & (fp <= 0)
+        gp, _ = g_dg(probe)
+        fall = grow & (gp <= 0)
         hi = np.where(fall, probe, hi)
         lo = np.where(grow & ~fall, probe, lo)
         probe = np.where(grow & ~fall, 2.0 * probe, probe)
-    unbounded = ~np.isfinite(hi)
-    hi = np.where(unbounded, lo, hi)
-    y = np.where(up, np.minimum(np.maximum(y, lo), hi), y)
-    settled = f0 == 0
+    ok = np.isfinite(hi)
+    hi = np.where(ok, hi, lo)
+    settled = g0 == 0
     for _ in range(200):
-        f, df = f_df(y)
-        lo = np.where(f > 0, y, lo)
-        hi = np.where(f < 0, y, hi)
+        g, dg = g_dg(y)
+        lo = np.where(g > 0, y, lo)
+        hi = np.where(g < 0, y, hi)
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = y - f / df
+            newton = y - g / dg
         inside = np.isfinite(newton) & (newton >= lo) & (newton <= hi)
-        nxt = np.where(settled | (f == 0), y, np.where(inside, newton, 0.5 * (lo + hi)))
+        nxt = np.where(settled | (g == 0), y, np.where(inside, newton, 0.5 * (lo + hi)))
         done = np.abs(nxt - y) <= 4 * np.finfo(float).eps * np.abs(nxt)
         y = nxt
         if done.all():
             break
-    return np.where(unbounded, np.nan, y)
+    return np.where(ok, y, np.nan), ok
 
 
 class BatchSimulator:
@@ -379,7 +429,9 @@ class BatchSimulator:
         self.system = BatchSystem(crn)
         self.species = self.system.species
         self.initial = np.array([s.initial for s in crn.floating])
-        self._poly = [_layer_polynomial(self.system, block) for block in self.system.layers]
+        if self.system.polynomials is None:
+            raise NetworkError("the batch simulator needs layer-diagonal dynamics: every reaction changes only "
+                               "its own neuron, with earlier layers' species as catalysts")
         col = {sid: i for i, sid in enumerate(self.species)}
         last = len(crn.layers)
         rows = [crn.readout(last, u) for u in range(crn.layers[-1].size)] if crn.layers else []
@@ -417,6 +469,37 @@ class BatchSimulator:
         return np.array(start, dtype=float)
 
     # --- steady states --------------------------------------------------------
+    def relax(self, inputs, y0=None, *, h0: float = 1e-2, growth: float = 2.0, tol: float = 1e-12,
+              max_steps: int = 400) -> tuple[np.ndarray, np.ndarray]:
+        """Integrate the coupled CRN dynamics only as far as needed: backward
+        Euler (layer by layer, each neuron's step the unique positive root of a
+        scalar equation) with the step doubling from ``h0 / speed`` every step
+        (pseudo-transient continuation: the trajectory is resolved early and
+        the steps become Newton steps on dc/dt = 0 late) until no species of a
+        member changes by more than ``tol`` relative in a step. Returns
+        (states, time reached), NaN states for members that grew without bound."""
+        xs = self.input_species(inputs)
+        b = xs.shape[0]
+        system = self.system
+        full = system._full(self._y0(y0, b), xs)
+        t = np.zeros(b)
+        h = np.full(b, h0 / self.crn.speed)
+        active = np.arange(b)
+        for _ in range(max_steps):
+            if active.size == 0:
+                break
+            part = full[active]
+            old = part[:, : system.n].copy()
+            ok = system._solve_polynomial(part, old, h[active])
+            new = part[:, : system.n]
+            change = np.max(np.abs(new - old) / np.maximum(np.abs(new), 1e-300), axis=1, initial=0.0)
+            part[~ok, : system.n] = np.nan
+            full[active] = part
+            t[active] += h[active]
+            h[active] *= growth
+            active = active[ok & (change > tol)]
+        return full[:, : system.n].copy(), t
+
     def steady_states(self, inputs, y0=None, *, polish: bool = True) -> np.ndarray:
         """The fixed point each member's dynamics reach from ``y0`` (default:
         the CRN's initial state), (B, n_floating) in ``species`` order.
@@ -432,15 +515,7 @@ class BatchSimulator:
         b = xs.shape[0]
         system = self.system
         full = system._full(self._y0(y0, b), xs)
-        for poly in self._poly:
-            mono = np.empty((b, len(poly.monomials)))
-            for m, key in enumerate(poly.monomials):
-                col = np.ones(b)
-                for c, p in key:
-                    col = col * (full[:, c] if p == 1 else full[:, c] ** p)
-                mono[:, m] = col
-            coef = np.stack([mono @ poly.coef[i] for i in range(len(poly.powers))])
-            full[:, poly.species] = _bracketed_limit(coef, poly.powers, full[:, poly.species])
+        system._solve_polynomial(full, full[:, : system.n].copy(), np.full(b, np.inf))
         state = full[:, : system.n]
         if polish:
             ok = np.all(np.isfinite(state), axis=1)
