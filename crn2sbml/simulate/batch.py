@@ -119,10 +119,19 @@ class BatchSystem:
     def _catalysts(full: np.ndarray, block: _LayerBlock, k: np.ndarray) -> np.ndarray:
         """k times the catalyst slots' factors, (B, R_l): fixed while the layer is solved."""
         cat = np.array(k[:, block.reactions])
+        one = full.shape[1] - 1  # the constant-1 column: empty slots read it
         for m in range(block.idx.shape[1]):
-            fixed = block.own[:, m] < 0
-            factor = full[:, block.idx[:, m]] ** block.pow[:, m]
-            cat *= np.where(fixed, factor, 1.0)
+            rows = np.flatnonzero((block.own[:, m] < 0) & (block.idx[:, m] != one))
+            if rows.size == 0:
+                continue
+            factor = full[:, block.idx[rows, m]]
+            power = block.pow[rows, m]
+            if np.any(power != 1):
+                factor = factor ** power
+            if rows.size == cat.shape[1]:
+                cat *= factor
+            else:
+                cat[:, rows] *= factor
         return cat
 
     @staticmethod
@@ -132,8 +141,10 @@ class BatchSystem:
         rates = cat.copy()
         for slot in block.slots:
             c = y[:, slot.neuron]
-            term = c.copy()
-            term[:, slot.high] **= slot.power[slot.high]
+            term = c
+            if slot.high.any():
+                term = c.copy()
+                term[:, slot.high] **= slot.power[slot.high]
             rates[:, slot.rows] *= term
             held.append((c, term))
         f = (block.stoich_t @ rates.T).T
@@ -144,11 +155,11 @@ class BatchSystem:
             d = cat[:, slot.rows]
             for other, (o_slot, (_, o_term)) in enumerate(zip(block.slots, held)):
                 if other != m:  # the other slots' factors, where they hold a neuron too
-                    factor = np.ones_like(d)
                     hit = np.isin(slot.rows, o_slot.rows)
                     if hit.any():
+                        factor = np.ones_like(d)
                         factor[:, hit] = o_term[:, np.searchsorted(o_slot.rows, slot.rows[hit])]
-                    d = d * factor
+                        d = d * factor
             c = held[m][0]
             if slot.high.any():  # d/dc of c^p is p c^(p-1)
                 d = d.copy()
@@ -423,6 +434,7 @@ class BatchSimulator:
     """
 
     name = "batch"
+    POLISH_ELEMENTS = 2e7  # members x reactions per polish chunk (~160 MB per array)
 
     def __init__(self, crn: CRN):
         self.crn = crn
@@ -521,8 +533,13 @@ class BatchSimulator:
             ok = np.all(np.isfinite(state), axis=1)
             out = np.full_like(state, np.nan)
             self.last_residual = np.full(b, np.inf)
-            if ok.any():
-                out[ok], self.last_residual[ok] = system.polish(state[ok], xs[ok])
+            rows = np.flatnonzero(ok)
+            # the polish works on (chunk, reactions of a layer) arrays: bound their size
+            widest = max((block.reactions.size for block in system.layers), default=1)
+            chunk = max(1, int(self.POLISH_ELEMENTS // max(widest, 1)))
+            for lo in range(0, rows.size, chunk):
+                part = rows[lo: lo + chunk]
+                out[part], self.last_residual[part] = system.polish(state[part], xs[part])
             return out
         self.last_residual = None
         return state.copy()
