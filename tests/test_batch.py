@@ -66,9 +66,12 @@ def test_agrees_with_roadrunner_smoothed_relu(sizes, eps, rng):
     assert _rel(sim.outputs(xs), want) <= 1e-12
 
 
-def test_agrees_with_roadrunner_rails_and_signed_activations(rng):
-    for trial in range(3):
-        acts = [MIXED[int(i)] for i in rng.integers(len(MIXED), size=3)]
+@pytest.mark.parametrize("act", range(len(MIXED)), ids=[f"{n}{i}" for i, (n, _) in enumerate(MIXED)])
+def test_agrees_with_roadrunner_rails_and_signed_activations(act, rng):
+    """Every activation in a hidden layer, a random one after it, signed inputs
+    (shifted and dual rail)."""
+    for trial in range(2):
+        acts = [MIXED[act], MIXED[int(rng.integers(len(MIXED)))], MIXED[int(rng.integers(len(MIXED)))]]
         net = signed_network(rng, (4, 5, 4, 2), acts)
         sim = BatchSimulator(compile_network(net))
         xs = np.column_stack([rng.uniform(-1, 1, 3), rng.uniform(0, 3, 3), rng.normal(size=3), rng.normal(size=3)])
