@@ -168,6 +168,27 @@ def scaling(args) -> list[dict]:
     return rows
 
 
+def large(args) -> dict:
+    """784-100-10 (about 80,000 reactions; roadrunner takes ~17 min to load it,
+    DESIGN.md section 4): layer roots for the whole batch, polish on a sample."""
+    shape = (784, 100, 10)
+    net = make_network(shape)
+    t0 = time.perf_counter()
+    crn = compile_network(net)
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sim = BatchSimulator(crn)
+    build = time.perf_counter() - t0
+    x = np.random.default_rng([SEED, 3]).uniform(0.0, 1.0, size=(args.batch, shape[0]))
+    t_root, raw = timed(lambda: sim.steady_states(x, polish=False), repeats=1)
+    n = min(1000, args.batch)
+    t_pol, states = timed(lambda: sim.steady_states(x[:n]), repeats=1)
+    return {"shape": "784-100-10", "reactions": len(crn.reactions), "compile_s": compile_s, "build_s": build,
+            "roots_only_s": t_root, "roots_only_err": rel_error(sim.readout(raw), net.forward(x)),
+            "polish_sample": n, "polished_s": t_pol, "polished_err": rel_error(sim.readout(states), net.forward(x[:n])),
+            "residual_max": float(np.max(sim.last_residual))}
+
+
 def plot(rows: list[dict], path: Path, batch: int) -> bool:
     try:
         import matplotlib
@@ -201,6 +222,7 @@ def main() -> None:
     ap.add_argument("--scaling-batch", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=HERE / "batch_results.json")
     ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--large", action="store_true", help="also 784-100-10 (batch roots; polish on 1,000 inputs)")
     args = ap.parse_args()
     started = time.perf_counter()
     res = main_problem(args)
@@ -242,7 +264,13 @@ def main() -> None:
         png = HERE / "batch_scaling.png"
         if plot(rows, png, args.scaling_batch):
             print(f"plot: {png.relative_to(HERE.parent)}")
-    out = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
+    big = large(args) if args.large else None
+    if big:
+        print(f"\n784-100-10 ({big['reactions']} reactions): compile {big['compile_s']:.2f} s, build {big['build_s']:.2f} s; "
+              f"steady_states(polish=False) for {b} inputs {big['roots_only_s']:.2f} s (max rel err "
+              f"{big['roots_only_err']:.1e}); with polish, {big['polish_sample']} inputs {big['polished_s']:.2f} s "
+              f"(max rel err {big['polished_err']:.1e}, max |dc/dt| {big['residual_max']:.1e})")
+    out = {"large": big, "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
            "main": res, "scaling": rows, "total_s": time.perf_counter() - started}
     args.out.write_text(json.dumps(out, indent=1))
     print(f"total {out['total_s']:.0f} s; results in {args.out}")
