@@ -166,3 +166,17 @@ def test_fast_integrator_matches_the_generic_mass_action_path(rng):
     generic = system.integrate(y0, sim.input_species(xs), 5.0, k=system.k)
     assert np.allclose(fast.time, generic.time, rtol=1e-12)
     assert _rel(fast.state, generic.state) <= 1e-9
+
+
+def test_refuses_a_crn_coupling_neurons_of_one_layer(rng):
+    from dataclasses import replace
+
+    from crn2sbml import NetworkError, Parameter, Reaction
+
+    crn = compile_network(make_network(rng, (2, 3, 1), 0.01))
+    a, b = [s.id for s in crn.floating if s.layer == 1][:2]
+    extra = Reaction("R_couple", ((a, 1), (b, 1)), ((a, 1),), "k_couple")
+    crn = replace(crn, parameters=crn.parameters + (Parameter("k_couple", 0.5, "extra", 1, 0),),
+                  reactions=crn.reactions + (extra,))
+    with pytest.raises(NetworkError, match="layer-diagonal"):
+        BatchSimulator(crn)
