@@ -217,7 +217,7 @@ def _sizes(text: str, option: str) -> list[int]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .network import save_network
-    from .training import predict_class, read_csv, train
+    from .training import read_csv, train
 
     x, y, features = read_csv(args.data, args.target)
     init = load_network(args.init) if args.init else None

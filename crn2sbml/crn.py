@@ -195,6 +195,34 @@ class CRN:
         last = len(self.layers)
         return np.array([self.readout(last, u).value(concentrations) for u in range(self.layers[-1].size)])
 
+    def encode_inputs(self, values) -> np.ndarray:
+        """A batch of network-level inputs (B, n_inputs) -> the input species'
+        concentrations (B, len(self.inputs)) in ``self.inputs`` order."""
+        names = self.input_names
+        x = np.asarray(values, dtype=float)
+        if x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != len(names):
+            raise InputError(f"inputs must have shape (batch, {len(names)}) ({', '.join(names)}); got {x.shape}")
+        check_inputs(x, names, self.input_ranges)
+        cols = []
+        for s in self.inputs:
+            rail = input_encoding(self.input_ranges[s.unit] if self.input_ranges else None)[0][s.rail]
+            cols.append(np.maximum(rail.scale * x[:, s.unit] + rail.shift, 0.0))
+        return np.stack(cols, axis=1) if cols else np.zeros((len(x), 0))
+
+    @cached_property
+    def output_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A, c) with outputs = state @ A.T + c for floating-species states."""
+        col = {s.id: i for i, s in enumerate(self.floating)}
+        last = len(self.layers)
+        rows = [self.readout(last, u) for u in range(self.layers[-1].size)] if self.layers else []
+        a = np.zeros((len(rows), len(col)))
+        for u, r in enumerate(rows):
+            for sid, coef in r.terms:
+                a[u, col[sid]] = coef
+        return a, np.array([r.offset for r in rows])
+
     @property
     def input_values(self) -> np.ndarray:
         """The network-level (signed) input values the input species encode."""

@@ -24,7 +24,6 @@ import scipy.sparse as sp
 
 from ..crn import CRN
 from ..errors import InputError, NetworkError
-from ..inputs import check_inputs, input_encoding
 
 DIVERGED = 1e12  # a concentration beyond this is taken as unbounded growth
 
@@ -444,33 +443,14 @@ class BatchSimulator:
         if self.system.polynomials is None:
             raise NetworkError("the batch simulator needs layer-diagonal dynamics: every reaction changes only "
                                "its own neuron, with earlier layers' species as catalysts")
-        col = {sid: i for i, sid in enumerate(self.species)}
-        last = len(crn.layers)
-        rows = [crn.readout(last, u) for u in range(crn.layers[-1].size)] if crn.layers else []
-        self.readout_matrix = np.zeros((len(rows), self.system.n))
-        for u, r in enumerate(rows):
-            for sid, a in r.terms:
-                self.readout_matrix[u, col[sid]] = a
-        self.readout_offset = np.array([r.offset for r in rows])
+        self.readout_matrix, self.readout_offset = crn.output_matrix
         self.last_residual: np.ndarray | None = None
 
     # --- inputs and initial states ------------------------------------------
     def input_species(self, inputs) -> np.ndarray:
         """Network-level inputs (B, n_inputs) -> input species concentrations
         (B, len(crn.inputs)) in ``crn.inputs`` order (shift / dual rail)."""
-        crn = self.crn
-        names = crn.input_names
-        x = np.asarray(inputs, dtype=float)
-        if x.ndim == 1:
-            x = x[None, :]
-        if x.ndim != 2 or x.shape[1] != len(names):
-            raise InputError(f"inputs must have shape (batch, {len(names)}) ({', '.join(names)}); got {x.shape}")
-        check_inputs(x, names, crn.input_ranges)
-        cols = []
-        for s in crn.inputs:
-            rail = input_encoding(crn.input_ranges[s.unit] if crn.input_ranges else None)[0][s.rail]
-            cols.append(np.maximum(rail.scale * x[:, s.unit] + rail.shift, 0.0))
-        return np.stack(cols, axis=1) if cols else np.zeros((len(x), 0))
+        return self.crn.encode_inputs(inputs)
 
     def _y0(self, y0, b: int) -> np.ndarray:
         start = self.initial if y0 is None else np.asarray(y0, dtype=float)

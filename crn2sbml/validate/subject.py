@@ -15,7 +15,6 @@ from ..compile import compile_network, network_from_crn
 from ..crn import CRN
 from ..emit.sbml import to_sbml
 from ..errors import InputError, ModelReadError, NetworkError
-from ..inputs import input_encoding
 from ..network import Network, load_network
 from ..readback import read_sbml
 from ..simulate import RoadRunnerSimulator
@@ -128,14 +127,7 @@ class Subject:
     def input_species(self, x: np.ndarray) -> np.ndarray:
         """Network-level inputs (B, n_inputs) -> the input species' concentrations
         (B, len(crn.inputs)), in ``crn.inputs`` order (shift / dual-rail encoding)."""
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        crn = self.crn
-        columns = []
-        for s in crn.inputs:
-            bounds = crn.input_ranges[s.unit] if crn.input_ranges else None
-            rail = input_encoding(bounds)[0][s.rail]
-            columns.append(np.maximum(rail.scale * x[:, s.unit] + rail.shift, 0.0))
-        return np.stack(columns, axis=1) if columns else np.zeros((len(x), 0))
+        return self.crn.encode_inputs(x)
 
     def expected_state(self, x: np.ndarray) -> np.ndarray:
         """The fixed point of every floating species (each rail at
@@ -147,17 +139,10 @@ class Subject:
                  for layer, z in zip(self.network.layers, self.network.preactivations(x))]
         return np.stack([rails[s.layer - 1][:, s.unit, s.rail] for s in self.crn.floating], axis=1)
 
-    @cached_property
+    @property
     def readout_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """(A, c): outputs = state @ A.T + c for floating-species states."""
-        col = {s.id: i for i, s in enumerate(self.crn.floating)}
-        last = len(self.crn.layers)
-        rows = [self.crn.readout(last, u) for u in range(self.crn.layers[-1].size)]
-        a = np.zeros((len(rows), len(col)))
-        for u, r in enumerate(rows):
-            for sid, coef in r.terms:
-                a[u, col[sid]] = coef
-        return a, np.array([r.offset for r in rows])
+        return self.crn.output_matrix
 
     def outputs(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Output readouts of floating-species states (B, n) and their rounding
