@@ -7,7 +7,7 @@
 ``digits``: a 64-H-10 network trained with sigma_eps on the 8x8 digits
 (1,797 images, 75/25 stratified split), compiled to a CRN; the CRN's
 dynamics are integrated for every test image at once (the vectorized
-layer-by-layer backward-Euler integrator of crn2sbml.validate.batch, from
+layer-by-layer backward-Euler integrator of crn2sbml.simulate.batch, from
 zero initial state to the theoretical settling time: the CRN, not the
 forward pass) and libRoadRunner simulates a sample; both must give the
 network's predicted class for every image. Then an eps sweep: test accuracy

@@ -133,13 +133,6 @@ def test_bad_inputs_and_initial_states(rng):
         sim.steady_states([[1.0, 0.0]], y0=[-1.0, 0.0, 0.0, 0.0])
 
 
-def test_validation_reexports_the_shared_integrator():
-    from crn2sbml.simulate.batch import BatchSystem
-    from crn2sbml.validate import batch
-
-    assert batch.BatchSystem is BatchSystem
-
-
 def test_relax_integrates_to_the_same_fixed_point(rng):
     """Backward Euler on the coupled dynamics with doubling steps lands on the
     fixed point the root path finds, from 0 and from 1e6."""

@@ -22,7 +22,7 @@ from crn2sbml import Layer, Network, RoadRunnerSimulator, compile_network, load_
 from crn2sbml.cli import main
 from crn2sbml.errors import InputError, ModelReadError
 from crn2sbml.validate import CHECKS, Options, ValidationReport, validate, write_report
-from crn2sbml.validate.batch import BatchSystem
+from crn2sbml.simulate.batch import BatchSystem
 from crn2sbml.validate.smoothness import analytic_gradient, reaction_signs
 from crn2sbml.validate.speed import exact_settle_time
 
