@@ -50,7 +50,8 @@ LOAD_CONFIGS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("lljit0", "LLJIT, optimization NONE (0)", [("LLVM_BACKEND", "LLJIT"), ("LLJIT_OPTIMIZATION_LEVEL", "NONE")]),
     ("lljit1", "LLJIT, optimization LESS (1)", [("LLVM_BACKEND", "LLJIT"), ("LLJIT_OPTIMIZATION_LEVEL", "LESS")]),
 ]
-TARGETS = {"ratio": ("784-100-10", 1.5), "peak_gb": ("784-100-10", 2.5), "ss_over_tc": ("64-64-10", 2.0)}
+TARGETS = {"ratio": ("784-100-10", 1.5), "peak_gb": ("784-100-10", 2.5), "ss_over_tc": ("64-64-10", 2.0),
+           "validate_s": ("784-100-10", 300.0)}
 # Progress lines of every process count from the parent's start.
 _START_ENV = "CRN2SBML_BENCH_START"
 _START = float(os.environ.get(_START_ENV, time.time()))
@@ -405,11 +406,44 @@ def worker_simulate(shape: Shape, seed: int, repeats: int, budget: float, **_: A
     }
 
 
+def worker_validate(shape: Shape, seed: int, workdir: Path, **_: Any) -> dict[str, Any]:
+    """The large-model validation: chunked libsbml consistency, the checked
+    steady state and the convergence sweep (roadrunner only if it is under
+    the validation's size limit or cached; see crn2sbml.validate.Options)."""
+    from crn2sbml.validate import Options, validate
+
+    net = make_network(shape, seed)
+    sbml = workdir / f"{model_name(shape)}.xml"  # written by the crn2sbml worker
+    checks = ("sbml", "fixed_point", "convergence")
+    report, total = measure("validate " + ",".join(checks), lambda: validate(sbml, net, options=Options(), checks=checks))
+    return {
+        "validate": asdict(total),
+        "passed": report.passed,
+        "checks": {c.name: {"seconds": c.seconds, "passed": c.passed, "reason": c.reason} for c in report.checks},
+        "simulator": report["fixed_point"].figures.get("simulator"),
+        "load_subject_s": total.seconds - sum(c.seconds for c in report.checks),
+    }
+
+
+def worker_cache(shape: Shape, workdir: Path, config: str, **_: Any) -> dict[str, Any]:
+    """roadrunner's own saveState/loadState as crn2sbml's compiled-model cache:
+    config "cold" JIT-compiles and saves, "warm" (a fresh process) loads the state."""
+    from crn2sbml.simulate.roadrunner import cache_file, load_roadrunner
+
+    text = (workdir / f"{model_name(shape)}.xml").read_text()
+    folder = workdir / "rr-cache"
+    _, load_t = measure(f"roadrunner load through the cache ({config})", lambda: load_roadrunner(text, folder))
+    path = cache_file(text, folder)
+    return {"load": asdict(load_t), "state_mb": path.stat().st_size / 2**20 if path.exists() else None}
+
+
 WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
     "crn2sbml": worker_crn2sbml,
     "baseline": worker_baseline,
     "load": worker_load,
     "simulate": worker_simulate,
+    "validate": worker_validate,
+    "cache": worker_cache,
 }
 
 
@@ -452,6 +486,9 @@ def benchmark_size(shape: Shape, args: argparse.Namespace, workdir: Path) -> dic
         if not out["identical_sbml"]:
             out["first_difference"] = first_difference(Path(built["sbml_path"]), Path(base["sbml_path"]))
             print(f"  {_clock()} WARNING: the baseline SBML differs from crn2sbml's: {out['first_difference']}", flush=True)
+    if "error" not in built:
+        print(f"{_clock()} {name}: validate sbml,fixed_point,convergence (fresh process)", flush=True)
+        out["validate"] = run_worker("validate", shape, args, workdir)
     reactions = built.get("reactions")
     if reactions is None or reactions > args.skip_roadrunner_above:
         why = "build failed" if reactions is None else f"{reactions} reactions > --skip-roadrunner-above {args.skip_roadrunner_above}"
@@ -465,6 +502,11 @@ def benchmark_size(shape: Shape, args: argparse.Namespace, workdir: Path) -> dic
     print(f"{_clock()} {name}: crn2sbml.RoadRunnerSimulator load, time course, steady state (fresh process)", flush=True)
     sim = run_worker("simulate", shape, args, workdir)
     rr["simulator"] = sim
+    for config in ("cold", "warm"):
+        print(f"{_clock()} {name}: roadrunner through crn2sbml's cache, {config} (fresh process)", flush=True)
+        rr[f"cache_{config}"] = run_worker("cache", shape, args, workdir, config=config)
+    if "error" not in rr["cache_cold"] and "error" not in rr["cache_warm"]:
+        rr["cache_speedup"] = rr["cache_cold"]["load"]["seconds"] / rr["cache_warm"]["load"]["seconds"]
     if "error" not in sim:
         rr["ss_over_tc"] = sim["steady_state"]["seconds"] / sim["time_course"]["seconds"]
     out["roadrunner"] = rr
@@ -485,6 +527,8 @@ def _fmt(value: Any, unit: str) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "NO"
+    if isinstance(value, str):
+        return value
     if unit == "s":
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
     if unit == "x":
@@ -530,6 +574,18 @@ ROWS: list[tuple[str, tuple[str, ...], str, str]] = [
     ("ratio steady_state/time_course", ("roadrunner", "ss_over_tc"), "x", "<= 2x @ 64-64-10"),
     ("steady state max_rel_error", ("roadrunner", "simulator", "max_rel_error"), "e", ""),
     ("steady state presimulated (t.u.)", ("roadrunner", "simulator", "presimulated"), "", ""),
+    ("rr cached: JIT + saveState", ("roadrunner", "cache_cold", "load", "seconds"), "s", ""),
+    ("rr cached: loadState (new process)", ("roadrunner", "cache_warm", "load", "seconds"), "s", ""),
+    ("rr cached: speed-up", ("roadrunner", "cache_speedup"), "x", ""),
+    ("rr cached: state file", ("roadrunner", "cache_cold", "state_mb"), "MB", ""),
+    ("validate: load model + network", ("validate", "load_subject_s"), "s", ""),
+    ("validate: sbml (consistency)", ("validate", "checks", "sbml", "seconds"), "s", ""),
+    ("validate: fixed_point", ("validate", "checks", "fixed_point", "seconds"), "s", ""),
+    ("validate: convergence sweep", ("validate", "checks", "convergence", "seconds"), "s", ""),
+    ("validate: total", ("validate", "validate", "seconds"), "s", "<= 300 s @ 784-100-10"),
+    ("validate: passed", ("validate", "passed"), "", ""),
+    ("validate: simulator", ("validate", "simulator"), "", ""),
+    ("peak RSS: validate", ("validate", "validate", "peak_mb"), "MB", ""),
 ]
 
 
@@ -553,7 +609,7 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
 
 
 def _workers(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    found = [(k, result[k]) for k in ("crn2sbml", "baseline") if isinstance(result.get(k), dict)]
+    found = [(k, result[k]) for k in ("crn2sbml", "baseline", "validate") if isinstance(result.get(k), dict)]
     rr = result.get("roadrunner", {})
     return found + [(k, v) for k, v in rr.items() if isinstance(v, dict)]
 
@@ -563,6 +619,7 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
         ("ratio", ("ratio",), "(compile + SBML + Antimony) / libsbml baseline", "x", 1.0),
         ("peak_gb", ("crn2sbml", "peak_mb"), "peak RSS of compile + write", " GB", 1 / 1024),
         ("ss_over_tc", ("roadrunner", "ss_over_tc"), "steady_state / time_course", "x", 1.0),
+        ("validate_s", ("validate", "validate", "seconds"), "validation (consistency + steady state + sweep)", " s", 1.0),
     ]
     out = []
     for key, path, what, unit, scale in checks:
@@ -613,7 +670,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
-    p.add_argument("--config", choices=[c for c, _, _ in LOAD_CONFIGS], help=argparse.SUPPRESS)
+    p.add_argument("--config", choices=[c for c, _, _ in LOAD_CONFIGS] + ["cold", "warm"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.shapes = [parse_shape(s.strip()) for s in args.sizes.split(",") if s.strip()]
     return args

@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .errors import OutputError
 
@@ -80,6 +80,13 @@ def staged_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    return write_lines_atomic(path, (text,))
+
+
+def write_lines_atomic(path: str | os.PathLike[str], pieces: Iterable[str]) -> Path:
+    """Stream text pieces (written as given: they carry their own newlines) to
+    ``path`` atomically; large models are never held as one string."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for piece in pieces:
+            fh.write(piece)
     return Path(path)

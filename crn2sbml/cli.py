@@ -152,7 +152,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .validate import Options, validate, write_report
+    from .validate import CHECKS, Options, validate, write_report
 
     input_range = None
     if args.input_range is not None:
@@ -160,9 +160,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if len(lo_hi) != 2:
             raise InputError(f"--input-range '{args.input_range}': give two numbers, low,high (e.g. 0,1)")
         input_range = (lo_hi[0], lo_hi[1])
+    checks = None
+    if args.checks:
+        checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
+        unknown = [c for c in checks if c not in CHECKS]
+        if unknown or not checks:
+            raise InputError(f"--checks '{args.checks}': unknown check(s) {', '.join(unknown) or '(none given)'}; "
+                             f"choose from {','.join(CHECKS)}")
     options = Options(input_range=input_range, seed=args.seed, progress=not args.quiet,
-                      copasi_max_reactions=args.copasi_max_reactions)
-    report = validate(args.model, args.network, options=options)
+                      copasi_max_reactions=args.copasi_max_reactions,
+                      roadrunner_max_reactions=args.roadrunner_max_reactions)
+    report = validate(args.model, args.network, options=options, checks=checks)
     print(report.summary())
     if args.report:
         for path in write_report(report, args.report).values():
@@ -277,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default -1,1); declared finite bounds are used as declared")
     v.add_argument("--seed", type=int, default=20210031, help="seed of the sampled inputs, states and parameters")
     v.add_argument("--copasi-max-reactions", type=int, default=5000, help="skip COPASI above this size (default 5000)")
+    v.add_argument("--roadrunner-max-reactions", type=int, default=20000,
+                   help="above this size, run roadrunner only if its compiled model is cached (default 20000; "
+                   "the numpy and batch simulators stand in)")
+    v.add_argument("--checks", help="comma-separated subset of the checks (default: all): "
+                   "sbml,structure,fixed_point,convergence,speed,smoothness,agreement")
     v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     v.set_defaults(func=cmd_validate)
     from .export import CHEMISTRIES, EXPORTERS

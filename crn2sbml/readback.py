@@ -66,13 +66,13 @@ def _exact(node: libsbml.XMLNode, name: str, sbml_value: float) -> float:
     return exact if float(f"{exact:.15g}") == sbml_value else sbml_value
 
 
-def _names_in(ast: libsbml.ASTNode, out: list[str]) -> None:
+def names_in(ast: libsbml.ASTNode, out: list[str]) -> None:
     # isName(), not getType() == AST_NAME: once libsedml is loaded (tellurium
     # imports it), SWIG may hand back its ASTNode whose getType() is an opaque enum
     if ast.isName():
         out.append(ast.getName())
     for i in range(ast.getNumChildren()):
-        _names_in(ast.getChild(i), out)
+        names_in(ast.getChild(i), out)
 
 
 def document_from(source: str | os.PathLike[str]) -> libsbml.SBMLDocument:
@@ -197,7 +197,7 @@ def read_sbml(source: str | os.PathLike[str]) -> CRN:
         if law is None or law.getMath() is None:
             raise ModelReadError(f"reaction '{rid}' has no kinetic law")
         names: list[str] = []
-        _names_in(law.getMath(), names)
+        names_in(law.getMath(), names)
         rates = sorted({n for n in names if n in rate_ids})
         if len(rates) != 1:
             raise ModelReadError(

@@ -8,14 +8,15 @@ reports nothing. Every species and parameter carries a crn2sbml annotation
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-import json
+from typing import Callable, Iterator
 from xml.sax.saxutils import quoteattr
 
 import libsbml
 
-from .._atomic import atomic_path
+from .._atomic import write_lines_atomic
 from ..activations import get_activation
 from ..crn import CRN, LayerInfo, Parameter
 from ..errors import OutputError
@@ -101,11 +102,66 @@ def _layer_annotation(index: int, info: LayerInfo) -> str:
     )
 
 
-def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocument:
-    """Build the SBML document for ``crn`` (Level 3 Version 2 by default)."""
+# Placeholders the streaming writer swaps for the chunked rate parameters and
+# reactions; ids no crn2sbml element can have (they start with a double underscore).
+_PARAMETERS_SLOT = "__crn2sbml_rate_parameters__"
+_REACTIONS_SLOT = "__crn2sbml_reactions__"
+CHUNK = 2000  # elements per scratch document when streaming
+
+
+def _new_document(level: int, version: int) -> libsbml.SBMLDocument:
     if (level, version) not in LEVELS:
         raise OutputError(f"SBML Level {level} Version {version} is not supported; use 3.2 (default) or 3.1")
-    doc = libsbml.SBMLDocument(level, version)
+    return libsbml.SBMLDocument(level, version)
+
+
+def _add_rate_parameter(model: libsbml.Model, p: Parameter, order: int) -> None:
+    par = model.createParameter()
+    par.setId(p.id)
+    par.setValue(p.value)
+    par.setUnits(rate_unit_id(order))
+    par.setConstant(True)
+    par.setSBOTerm(SBO_RATE_CONSTANT)
+    par.setAnnotation(_parameter_annotation(p))
+
+
+def _add_reaction(model: libsbml.Model, crn: CRN, idx: int) -> None:
+    r = crn.reactions[idx]
+    rx = model.createReaction()
+    rx.setId(r.id)
+    rx.setReversible(False)
+    if model.getVersion() == 1:
+        rx.setFast(False)
+    rx.setSBOTerm(SBO_REACTION)
+    for sid, n in r.reactants:
+        ref = rx.createReactant()
+        ref.setSpecies(sid)
+        ref.setStoichiometry(n)
+        ref.setConstant(True)
+    for sid, n in r.products:
+        ref = rx.createProduct()
+        ref.setSpecies(sid)
+        ref.setStoichiometry(n)
+        ref.setConstant(True)
+    law = rx.createKineticLaw()
+    law.setMath(libsbml.parseL3Formula(kinetic_formula(crn, idx)))
+    law.setSBOTerm(SBO_MASS_ACTION)
+
+
+def _orders(crn: CRN) -> dict[str, int]:
+    return {r.rate: r.order for r in crn.reactions}
+
+
+def _build(
+    crn: CRN,
+    level: int,
+    version: int,
+    add_parameters: Callable[[libsbml.Model], None],
+    add_reactions: Callable[[libsbml.Model], None],
+) -> libsbml.SBMLDocument:
+    """The document around the two bulk lists, which the callers fill: in full
+    (``to_document``) or with one placeholder each (the streaming writer)."""
+    doc = _new_document(level, version)
     model = doc.createModel()
     model.setId(model_id(crn.name))
     model.setName(crn.name)
@@ -164,15 +220,7 @@ def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocum
     kappa.setConstant(True)
     kappa.setSBOTerm(SBO_SPEED)
 
-    order_of = {r.rate: r.order for r in crn.reactions}
-    for p in crn.parameters:
-        par = model.createParameter()
-        par.setId(p.id)
-        par.setValue(p.value)
-        par.setUnits(rate_unit_id(order_of.get(p.id, 1)))
-        par.setConstant(True)
-        par.setSBOTerm(SBO_RATE_CONSTANT)
-        par.setAnnotation(_parameter_annotation(p))
+    add_parameters(model)
 
     for r in crn.readouts:
         par = model.createParameter()
@@ -188,28 +236,76 @@ def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocum
             raise OutputError(f"libsbml could not parse the readout of {r.id}")
         _check(rule.setMath(math), f"the readout rule of {r.id}")
 
-    l3v1 = version == 1
-    for idx, r in enumerate(crn.reactions):
-        rx = model.createReaction()
-        rx.setId(r.id)
-        rx.setReversible(False)
-        if l3v1:
-            rx.setFast(False)
-        rx.setSBOTerm(SBO_REACTION)
-        for sid, n in r.reactants:
-            ref = rx.createReactant()
-            ref.setSpecies(sid)
-            ref.setStoichiometry(n)
-            ref.setConstant(True)
-        for sid, n in r.products:
-            ref = rx.createProduct()
-            ref.setSpecies(sid)
-            ref.setStoichiometry(n)
-            ref.setConstant(True)
-        law = rx.createKineticLaw()
-        law.setMath(libsbml.parseL3Formula(kinetic_formula(crn, idx)))
-        law.setSBOTerm(SBO_MASS_ACTION)
+    add_reactions(model)
     return doc
+
+
+def _add_items(model: libsbml.Model, crn: CRN, kind: str, indices: range, orders: dict[str, int]) -> None:
+    """Rate parameters (kind "parameter") or reactions, by index into the CRN."""
+    for i in indices:
+        if kind == "parameter":
+            p = crn.parameters[i]
+            _add_rate_parameter(model, p, orders.get(p.id, 1))
+        else:
+            _add_reaction(model, crn, i)
+
+
+def to_document(crn: CRN, level: int = 3, version: int = 2) -> libsbml.SBMLDocument:
+    """Build the whole SBML document for ``crn`` (Level 3 Version 2 by default)."""
+    orders = _orders(crn)
+    return _build(
+        crn, level, version,
+        lambda m: _add_items(m, crn, "parameter", range(len(crn.parameters)), orders),
+        lambda m: _add_items(m, crn, "reaction", range(len(crn.reactions)), orders),
+    )
+
+
+def _placeholders(model: libsbml.Model, kind: str) -> None:
+    if kind == "parameter":
+        model.createParameter().setId(_PARAMETERS_SLOT)
+    else:
+        rx = model.createReaction()
+        rx.setId(_REACTIONS_SLOT)
+        rx.setReversible(False)
+
+
+def _chunks(crn: CRN, level: int, version: int, kind: str, size: int) -> Iterator[str]:
+    """Rate parameters or reactions as SBML text (lines indented as inside
+    their list), ``size`` at a time: each chunk is built in a scratch document
+    by the same code as ``to_document``, serialised by libsbml and freed
+    before the next."""
+    orders = _orders(crn)
+    count = len(crn.parameters) if kind == "parameter" else len(crn.reactions)
+    for start in range(0, count, size):
+        doc = _new_document(level, version)  # kept alive: it owns the model
+        model = doc.createModel()
+        _add_items(model, crn, kind, range(start, min(start + size, count)), orders)
+        items = model.getListOfParameters() if kind == "parameter" else model.getListOfReactions()
+        text = items.toSBML()  # one call: faster than element by element
+        yield text[text.index("\n") + 1 : text.rindex("\n") + 1]  # the items, without the list's tags
+
+
+def stream_sbml(crn: CRN, level: int = 3, version: int = 2, chunk: int | None = None) -> Iterator[str]:
+    """The SBML text of ``crn`` in pieces, byte for byte what libsbml writes for
+    the whole document, while libsbml holds at most ``chunk`` rate parameters
+    or reactions at a time (default ``CHUNK``; 79,730 reactions take 2 GB as
+    one document, 270 MB this way)."""
+    chunk = chunk or CHUNK
+    skeleton = libsbml.writeSBMLToString(
+        _build(crn, level, version, lambda m: _placeholders(m, "parameter"), lambda m: _placeholders(m, "reaction"))
+    )
+    rest = skeleton
+    for kind, slot in (("parameter", _PARAMETERS_SLOT), ("reaction", _REACTIONS_SLOT)):
+        at = rest.index(f'id="{slot}"')
+        line_start = rest.rindex("\n", 0, at) + 1
+        line_end = rest.index("\n", at) + 1
+        indent = rest[line_start:rest.index("<", line_start)]
+        yield rest[:line_start]
+        extra = indent[2:]  # items sit two spaces deeper than their list's tag
+        for text in _chunks(crn, level, version, kind, chunk):
+            yield extra + text[:-1].replace("\n", "\n" + extra) + "\n" if extra else text
+        rest = rest[line_end:]
+    yield rest
 
 
 def to_sbml(crn: CRN, level: int = 3, version: int = 2) -> str:
@@ -217,10 +313,6 @@ def to_sbml(crn: CRN, level: int = 3, version: int = 2) -> str:
 
 
 def write_sbml(crn: CRN, path: str | os.PathLike[str], level: int = 3, version: int = 2) -> Path:
-    """Write the SBML file atomically. libsbml streams straight to the file, so
-    a large model is never held as a Python string as well."""
-    doc = to_document(crn, level, version)
-    with atomic_path(path) as tmp:
-        if not libsbml.writeSBMLToFile(doc, str(tmp)):
-            raise OutputError(f"libsbml could not write '{path}'")
-    return Path(path)
+    """Write the SBML file atomically, streamed in chunks (``stream_sbml``), so
+    memory stays bounded however large the network."""
+    return write_lines_atomic(path, stream_sbml(crn, level, version))

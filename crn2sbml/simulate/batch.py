@@ -310,19 +310,22 @@ class _LayerPolynomial:
     of catalyst concentrations (the constant 1 for a reaction without one)."""
 
     species: np.ndarray  # state columns of the layer's neurons
-    monomials: tuple[tuple[tuple[int, float], ...], ...]  # ((column, power), ...) per monomial
+    # monomial m = prod_t full[:, mono_idx[m, t]] ** mono_pow[m, t]; unused
+    # slots point at the constant-1 column (a reaction without catalysts)
+    mono_idx: np.ndarray  # (n_monomials, slots) int
+    mono_pow: np.ndarray  # (n_monomials, slots)
     powers: np.ndarray  # (P,) powers of the neuron that occur
     coef: np.ndarray  # (P, n_monomials, n_l) net change * speed * k
 
     def coefficients(self, full: np.ndarray) -> np.ndarray:
-        """(P, B, n_l): the polynomial's coefficients at the catalysts in ``full``."""
-        b = full.shape[0]
-        mono = np.empty((b, len(self.monomials)))
-        for m, key in enumerate(self.monomials):
-            col = np.ones(b)
-            for c, p in key:
-                col = col * (full[:, c] if p == 1 else full[:, c] ** p)
-            mono[:, m] = col
+        """(P, B, n_l): the polynomial's coefficients at the catalysts in
+        ``full``. Slot by slot over all monomials at once (a Python loop over
+        784 input catalysts made this 90 % of a 784-100-10 sweep)."""
+        mono = np.ones((full.shape[0], self.mono_idx.shape[0]))
+        for t in range(self.mono_idx.shape[1]):
+            v = full[:, self.mono_idx[:, t]]
+            pw = self.mono_pow[:, t]
+            mono *= v if np.all(pw == 1.0) else v ** pw
         return np.stack([mono @ self.coef[i] for i in range(len(self.powers))])
 
 
@@ -350,7 +353,13 @@ def _layer_polynomial(system: BatchSystem, block: _LayerBlock) -> _LayerPolynomi
     where = {p: i for i, p in enumerate(powers.tolist())}
     for (p, m, j), c in terms.items():
         coef[where[p], m, j] += c
-    return _LayerPolynomial(block.species, tuple(mono), powers, coef)
+    slots = max((len(key) for key in mono), default=0) or 1
+    mono_idx = np.full((len(mono), slots), system.one, dtype=np.int64)
+    mono_pow = np.ones((len(mono), slots))
+    for key, m in mono.items():
+        for t, (c, pw) in enumerate(key):
+            mono_idx[m, t], mono_pow[m, t] = c, pw
+    return _LayerPolynomial(block.species, mono_idx, mono_pow, powers, coef)
 
 
 def _bracketed_root(c: np.ndarray, powers: np.ndarray, start: np.ndarray, old: np.ndarray,

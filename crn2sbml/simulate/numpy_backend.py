@@ -55,6 +55,12 @@ class MassActionSystem:
         self._jmask = self.idx < n
         self._drows, self._dslot = np.nonzero(self._jmask)
         self._dcols = self.idx[self._drows, self._dslot]
+        # reactant slots repeated by stoichiometry (X + 2Y -> X, Y, Y), padded with the constant 1
+        order = max((sum(c for _, c in r.reactants) for r in crn.reactions), default=1) or 1
+        self._factors = np.full((R, order), self.one, dtype=np.int64)
+        for j, r in enumerate(crn.reactions):
+            flat = [pos[s] for s, c in r.reactants for _ in range(c)]
+            self._factors[j, : len(flat)] = flat
 
     def set_inputs(self, values: np.ndarray) -> None:
         self.fixed[:-1] = values
@@ -63,8 +69,13 @@ class MassActionSystem:
         return np.concatenate([c, self.fixed])
 
     def rates(self, c: np.ndarray) -> np.ndarray:
+        # one gather-multiply per slot of the stoichiometry-expanded index:
+        # np.prod over a short axis and float powers cost 10x on 80,000 reactions
         full = self._full(c)
-        return self.k * np.prod(full[self.idx] ** self.pow, axis=1)
+        out = self.k * full[self._factors[:, 0]]
+        for m in range(1, self._factors.shape[1]):
+            out *= full[self._factors[:, m]]
+        return out
 
     def rhs(self, t: float, c: np.ndarray) -> np.ndarray:
         return self.S @ self.rates(c)

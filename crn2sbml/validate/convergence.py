@@ -79,28 +79,39 @@ def check_convergence(subject: Subject, options: Options) -> CheckResult:
         return CheckResult("convergence", False, f"{bad.size} of {len(X)} trajectories do not end at the forward "
                            f"pass: {member(m)}, {system.species[j]} is {run.state[m, j]:.6g} at t={t_end:.3g} "
                            f"(Newton polish: {final[m, j]:.6g}; forward pass {want[m, j]:.6g})", figures, plots)
-    rr_err = _roadrunner_sample(subject, options, X, Y0, t_end, want)
-    figures.update(roadrunner_sample=len(rr_err), roadrunner_max_rel_error=max(rr_err, default=0.0))
+    skipped = subject.roadrunner_skipped(options)
+    rerun = "numpy backend" if skipped else "roadrunner"
+    rr_err = _rerun_sample(subject, options, X, Y0, t_end, want)
+    figures.update(rerun_simulator=rerun, rerun_sample=len(rr_err), rerun_max_rel_error=max(rr_err, default=0.0))
+    if skipped:
+        figures["roadrunner"] = skipped
     if rr_err and max(rr_err) > options.rtol:
-        return CheckResult("convergence", False, f"roadrunner rerun of {len(rr_err)} sampled trajectories ends "
+        return CheckResult("convergence", False, f"{rerun} rerun of {len(rr_err)} sampled trajectories ends "
                            f"{max(rr_err):.3g} away from the forward pass (tolerance {options.rtol:g})", figures, plots)
     return CheckResult("convergence", True, f"{len(X)} trajectories ({ni} inputs x {ns} initial states, 0 to 1e6) "
-                       f"all end at the forward pass to {np.max(rel):.1e}; roadrunner agrees on a sample of "
-                       f"{len(rr_err)} to {max(rr_err, default=0.0):.1e}", figures, plots)
+                       f"all end at the forward pass to {np.max(rel):.1e}; {rerun} agrees on a sample of "
+                       f"{len(rr_err)} to {max(rr_err, default=0.0):.1e}" + (f" ({skipped})" if skipped else ""),
+                       figures, plots)
 
 
-def _roadrunner_sample(subject: Subject, options: Options, X: np.ndarray, Y0: np.ndarray, t_end: float,
-                       want: np.ndarray) -> list[float]:
-    sim = subject.roadrunner
-    rr_order = [subject.batch.species.index(s) for s in sim.floating]
+def _rerun_sample(subject: Subject, options: Options, X: np.ndarray, Y0: np.ndarray, t_end: float,
+                  want: np.ndarray) -> list[float]:
+    """A sample of the sweep's trajectories rerun in a second simulator
+    (roadrunner, or the numpy backend where roadrunner is skipped)."""
+    skipped = subject.roadrunner_skipped(options)
+    sim = subject.steady_simulator(options)
+    order = [subject.batch.species.index(s) for s in sim.floating]
     picks = options.rng(6).choice(len(X), size=min(options.roadrunner_sample, len(X)), replace=False)
     errors = []
     for m in picks:
         sim.set_inputs(X[m])
-        sim.set_state(Y0[m, rr_order])
-        sim.rr.simulate(0.0, t_end, 2)
-        values, _ = sim.polish()
-        errors.append(float(np.max(np.abs(values - want[m, rr_order]) / want[m, rr_order])))
+        if skipped:
+            values, _ = subject.numpy.polish(subject.numpy.time_course(t_end, 2, y0=Y0[m, order]).values[-1])
+        else:
+            sim.set_state(Y0[m, order])
+            sim.rr.simulate(0.0, t_end, 2)
+            values, _ = sim.polish()
+        errors.append(float(np.max(np.abs(values - want[m, order]) / want[m, order])))
     return errors
 
 

@@ -1,5 +1,6 @@
-"""Check 3: the checked steady state (roadrunner: presimulate, Newton-polish,
-check) equals the forward pass, every concentration positive."""
+"""Check 3: the checked steady state (roadrunner, or the numpy backend on
+models too large for roadrunner's JIT: presimulate, Newton-polish, check)
+equals the forward pass, every concentration positive."""
 
 from __future__ import annotations
 
@@ -35,11 +36,16 @@ def raw_steady_state(subject: Subject, x: np.ndarray) -> dict:
 def check_fixed_point(subject: Subject, options: Options) -> CheckResult:
     if subject.network is None:
         return no_network("fixed_point", subject)
-    sim = subject.roadrunner
+    skipped = subject.roadrunner_skipped(options)
+    sim = subject.steady_simulator(options)
     xs = options.inputs(subject.crn, options.fixed_point_inputs, salt=3)
     errors, residuals, minima = [], [], []
-    figures: dict = {"tolerance_rel": options.rtol, "inputs": xs, "method": "roadrunner CVODE to the settling "
-                     "bound, Newton polish on roadrunner's rates, accepted only if positive and equal to the forward pass"}
+    how = ("numpy backend: sparse BDF to the settling bound, Newton polish on the mass-action rates" if skipped else
+           "roadrunner CVODE to the settling bound, Newton polish on roadrunner's rates")
+    figures: dict = {"tolerance_rel": options.rtol, "inputs": xs, "simulator": sim.name,
+                     "method": f"{how}, accepted only if positive and equal to the forward pass"}
+    if skipped:
+        figures["roadrunner"] = skipped
     for x in xs:
         sim.set_inputs(x)
         try:
@@ -51,8 +57,8 @@ def check_fixed_point(subject: Subject, options: Options) -> CheckResult:
         residuals.append(ss.residual)
         minima.append(float(np.min(ss.values)))
     figures.update(max_rel_error=max(errors), max_residual=max(residuals), min_concentration=min(minima))
-    note = ""
-    if len(subject.crn.reactions) <= RAW_SOLVER_MAX_REACTIONS:
+    note = f" ({sim.name}; {skipped})" if skipped else ""
+    if not skipped and len(subject.crn.reactions) <= RAW_SOLVER_MAX_REACTIONS:
         raw = figures["roadrunner_default_solver"] = raw_steady_state(subject, xs[2])
         if raw.get("max_rel_error", 0.0) > options.rtol:
             note = (f" (roadrunner's unchecked steadyState() at the midpoint: min concentration "

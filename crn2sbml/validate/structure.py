@@ -22,9 +22,11 @@ def _canonical(formula: str) -> str:
 def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
     """Kinetic laws that differ from cell * kappa * k * prod(reactant^stoichiometry)."""
     model = libsbml.readSBMLFromString(sbml).getModel()
+    # by position, not getReaction(id): libsbml's id lookup is a linear scan
+    position = {model.getReaction(j).getId(): j for j in range(model.getNumReactions())}
     problems = []
     for i, r in enumerate(crn.reactions):
-        rx = model.getReaction(r.id)
+        rx = model.getReaction(position[r.id])
         got = libsbml.formulaToL3String(rx.getKineticLaw().getMath())
         want = _canonical(kinetic_formula(crn, i))
         if got != want:
@@ -35,9 +37,11 @@ def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
 
 
 def catalyst_problems(crn: CRN) -> list[str]:
+    inputs = {s.id for s in crn.inputs}
     return [
-        f"reaction {r.id} changes input {s.id} by {r.net_change(s.id):+d}; inputs must be catalysts only"
-        for r in crn.reactions for s in crn.inputs if r.net_change(s.id)
+        f"reaction {r.id} changes input {sid} by {r.net_change(sid):+d}; inputs must be catalysts only"
+        for r in crn.reactions
+        for sid in dict.fromkeys(s for s, _ in r.reactants + r.products) if sid in inputs and r.net_change(sid)
     ]
 
 

@@ -13,12 +13,13 @@ import numpy as np
 
 from ..compile import compile_network, network_from_crn
 from ..crn import CRN
-from ..emit.sbml import to_sbml
+from ..emit.sbml import stream_sbml
 from ..errors import InputError, ModelReadError, NetworkError
 from ..network import Network, load_network
 from ..readback import read_sbml
-from ..simulate import RoadRunnerSimulator
+from ..simulate import NumpySimulator, RoadRunnerSimulator
 from ..simulate.batch import BatchSystem
+from ..simulate.roadrunner import cache_file, default_cache_dir
 from .result import CheckResult
 
 
@@ -41,6 +42,10 @@ class Options:
     gradient_rtol: float = 1e-5  # gradient agreement: |a - b| <= rtol * max(|a|, scale)
     ucc_max_reactions: int = 40  # roadrunner's own sensitivities only on models this small
     copasi_max_reactions: int = 5000
+    # roadrunner's JIT grows about quadratically (DESIGN.md section 4: 17 min for
+    # 80,000 reactions); above this, checks use the numpy and batch simulators
+    # unless the compiled model is already in the cache
+    roadrunner_max_reactions: int = 20000
     progress: bool = False  # one line per check on stderr
 
     def __post_init__(self) -> None:
@@ -124,6 +129,28 @@ class Subject:
     def batch(self) -> BatchSystem:
         return BatchSystem(self.crn)
 
+    @cached_property
+    def numpy(self) -> NumpySimulator:
+        return NumpySimulator(self.crn)
+
+    def roadrunner_skipped(self, options: Options) -> str:
+        """Why roadrunner is not run on this model ('' when it is): too many
+        reactions for the JIT and no compiled model in the cache."""
+        n = len(self.crn.reactions)
+        if n <= options.roadrunner_max_reactions:
+            return ""
+        folder = default_cache_dir()
+        if folder is not None and cache_file(self.sbml, folder).is_file():
+            return ""
+        return (f"roadrunner not run: {n} reactions > --roadrunner-max-reactions {options.roadrunner_max_reactions} "
+                "and the compiled model is not cached (JIT time grows about quadratically with the reactions; run "
+                "'crn2sbml simulate MODEL' once to compile and cache it, or raise the limit)")
+
+    def steady_simulator(self, options: Options) -> RoadRunnerSimulator | NumpySimulator:
+        """The single-input simulator for checked steady states: roadrunner,
+        or the numpy backend when roadrunner is skipped."""
+        return self.numpy if self.roadrunner_skipped(options) else self.roadrunner
+
     def input_species(self, x: np.ndarray) -> np.ndarray:
         """Network-level inputs (B, n_inputs) -> the input species' concentrations
         (B, len(crn.inputs)), in ``crn.inputs`` order (shift / dual-rail encoding)."""
@@ -183,7 +210,8 @@ def load_subject(model: str | os.PathLike[str], network: Network | str | os.Path
     if path.suffix.lower() == ".json":
         net = load_network(path)
         crn = compile_network(net)
-        return Subject(net.name, str(path), to_sbml(crn), crn, reference or net, net, "", reference is not None)
+        sbml = "".join(stream_sbml(crn))  # bounded memory on large networks
+        return Subject(net.name, str(path), sbml, crn, reference or net, net, "", reference is not None)
     try:
         sbml = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
