@@ -27,7 +27,7 @@ from ._atomic import atomic_path
 from .compile import compile_network, network_from_crn
 from .crn import CRN
 from .emit import FORMATS, write_model
-from .errors import Crn2SbmlError, InputError, MissingDependencyError, ModelReadError
+from .errors import Crn2SbmlError, InputError, ModelReadError
 from .network import Network, load_network
 from .readback import read_sbml
 from .simulate import BACKENDS, get_simulator
@@ -89,13 +89,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _plot(tc, path: str) -> None:
-    try:
-        import matplotlib
+    from .plots import pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("--plot needs matplotlib: pip install matplotlib") from None
+    plt = pyplot("--plot")
     suffix = Path(path).suffix.lstrip(".").lower() or "png"
     fig, ax = plt.subplots(figsize=(6, 3.5))
     supported = fig.canvas.get_supported_filetypes()
@@ -388,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 0,1; -1,1 for unbounded sides)")
     w.add_argument("--tol", type=float, default=1e-6, help="settled = within this relative distance (default 1e-6)")
     w.add_argument("--measure", action="store_true", help="also measure settling times with the batch integrator "
-                   "(about 10x the cost of the rest)")
+                   "(about 4x the cost of the rest)")
     w.add_argument("--chunk", type=int, default=500, help="inputs per task (default 500)")
     w.add_argument("--out", required=True, help="folder for sweep.json, sweep.csv and sweep.png")
     w.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

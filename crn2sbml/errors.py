@@ -41,4 +41,5 @@ class MissingDependencyError(Crn2SbmlError, ImportError):
 
 
 class SchedulerError(Crn2SbmlError, ConnectionError):
-    """The dask scheduler given with --scheduler cannot be reached, or has no workers."""
+    """A dask cluster cannot be used: the scheduler given with --scheduler
+    cannot be reached or has no workers, or a local cluster does not start."""

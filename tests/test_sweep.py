@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import socket
 import time
@@ -20,7 +19,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from conftest import make_network, oracle_forward
-from crn2sbml import Layer, Network, load_network, save_network
+from crn2sbml import Layer, Network, save_network
 from crn2sbml.cli import main
 from crn2sbml.errors import InputError
 from crn2sbml.sweep import (
