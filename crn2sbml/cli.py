@@ -242,7 +242,7 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing dask scheduler, e.g. "
                        "tcp://10.0.0.5:8786 (its workers need crn2sbml installed)")
     where.add_argument("--workers", type=int, help="worker processes of the local dask cluster "
-                       "(default: one per core, at most one per task; a single one runs in this process)")
+                       "(default: one per core, at most one per task; when that is one, the tasks run in this process)")
     where.add_argument("--serial", action="store_true", help="run every task in this process, without dask")
     parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT,
                         help=f"seconds to reach --scheduler and see a worker (default {CONNECT_TIMEOUT:g})")

@@ -7,6 +7,7 @@ is recorded, not fatal; an existing output folder survives a failed run."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from crn2sbml.cli import main
 from crn2sbml.errors import InputError
 from crn2sbml.sweep import (
     DaskExecutor,
+    Outcome,
     SerialExecutor,
     SweepGrid,
     Task,
@@ -31,6 +33,7 @@ from crn2sbml.sweep import (
     parameter_sweep,
     validation_sweep,
 )
+from crn2sbml.sweep.engine import Progress
 from crn2sbml.validate import Options
 from validation.__main__ import main as validation_main
 
@@ -107,6 +110,19 @@ def test_programming_errors_stop_the_sweep(dask):
     for executor in (dask, SerialExecutor()):
         with pytest.raises(TypeError):
             executor.run([Task("bad", divmod, (1, "x"))], progress=False)
+
+
+def test_progress_lines_are_throttled_but_failures_and_the_last_always_shown():
+    stream = io.StringIO()
+    report = Progress(5, every=3600.0, stream=stream)
+    task = Task("t", divmod)
+    for k, outcome in enumerate([Outcome("a", 1), Outcome("b", 2), Outcome("c", error="InputError: bad"),
+                                 Outcome("d", 3), Outcome("e", 4)]):
+        report(Task(outcome.label, divmod, describe=(lambda v: f"value {v}") if k == 4 else None), outcome)
+    assert stream.getvalue().splitlines() == ["[1/5] a: ok", "[3/5] c: FAILED: InputError: bad", "[5/5] e: value 4"]
+    quiet = io.StringIO()
+    Progress(1, enabled=False, stream=quiet)(task, Outcome("t", 1))
+    assert quiet.getvalue() == ""
 
 
 def test_make_executor_options():
