@@ -20,6 +20,7 @@ from .errors import (
     ModelReadError,
     NetworkError,
     OutputError,
+    SchedulerError,
     SteadyStateError,
     UnknownNameError,
 )
@@ -27,6 +28,20 @@ from .network import Layer, Network, load_network, network_from_dict, save_netwo
 from .readback import read_sbml
 from .simulate.batch import BatchSimulator
 from .simulate import BACKENDS, CopasiSimulator, NumpySimulator, RoadRunnerSimulator, SteadyState, TimeCourse, get_simulator
+from .sweep import (
+    DaskExecutor,
+    Executor,
+    Outcome,
+    SerialExecutor,
+    SweepGrid,
+    SweepPoint,
+    SweepResult,
+    Task,
+    make_executor,
+    parameter_sweep,
+    validation_sweep,
+    write_sweep,
+)
 from .theory import convergence_rates, one_neuron_trajectory, settling_time
 from .training import TrainResult, predict_class, train
 
@@ -40,6 +55,9 @@ __all__ = [
     "load_network", "network_from_crn", "network_from_dict", "one_neuron_trajectory", "read_sbml",
     "save_network", "settling_time", "to_antimony", "to_sbml", "to_text", "write_antimony", "write_model",
     "write_sbml", "write_text", "TrainResult", "predict_class", "train",
+    # sweeps (crn2sbml.sweep): serial or on dask.distributed, which is imported only when a cluster is used
+    "DaskExecutor", "Executor", "Outcome", "SchedulerError", "SerialExecutor", "SweepGrid", "SweepPoint",
+    "SweepResult", "Task", "make_executor", "parameter_sweep", "validation_sweep", "write_sweep",
 ]
 # importers (crn2sbml.importers: from_torch, from_sklearn, load_onnx, load_state_dict,
 # import_model) load their frameworks lazily; they are not imported here.

@@ -5,6 +5,7 @@
     crn2sbml simulate models/xor.json --input 1,0 --json
     crn2sbml import model.onnx --out net.json
     crn2sbml train data.csv --target label --hidden 20 --epsilon 0.01 --out net.json
+    crn2sbml sweep models/xor.json --eps 0.1,0.01,0.001 --speed 1,10 --samples 200 --out build/sweep
 
 Errors print one line naming the field and the fix, and exit with status 2.
 """
@@ -15,6 +16,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -25,26 +27,36 @@ from ._atomic import atomic_path
 from .compile import compile_network, network_from_crn
 from .crn import CRN
 from .emit import FORMATS, write_model
-from .errors import Crn2SbmlError, InputError, MissingDependencyError, ModelReadError
+from .errors import Crn2SbmlError, InputError, ModelReadError
 from .network import Network, load_network
 from .readback import read_sbml
 from .simulate import BACKENDS, get_simulator
+from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
 from .theory import settling_time
 
 EXIT_USAGE = 2
 
 
-def _floats(text: str, option: str) -> list[float]:
+def _floats(text: str, option: str, example: str = "concentrations such as 1,0") -> list[float]:
     values = []
     for part in text.split(","):
         try:
             values.append(float(part))
         except ValueError:
             raise InputError(
-                f"{option} '{text}': '{part.strip()}' is not a number; give comma-separated "
-                "concentrations such as 1,0"
+                f"{option} '{text}': '{part.strip()}' is not a number; give comma-separated {example}"
             ) from None
     return values
+
+
+def _input_range(text: str | None, example: str) -> tuple[float, float] | None:
+    """--input-range low,high."""
+    if text is None:
+        return None
+    lo_hi = _floats(text, "--input-range")
+    if len(lo_hi) != 2:
+        raise InputError(f"--input-range '{text}': give two numbers, low,high (e.g. {example})")
+    return lo_hi[0], lo_hi[1]
 
 
 def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | None]:
@@ -77,13 +89,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _plot(tc, path: str) -> None:
-    try:
-        import matplotlib
+    from .plots import pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("--plot needs matplotlib: pip install matplotlib") from None
+    plt = pyplot("--plot")
     suffix = Path(path).suffix.lstrip(".").lower() or "png"
     fig, ax = plt.subplots(figsize=(6, 3.5))
     supported = fig.canvas.get_supported_filetypes()
@@ -154,12 +162,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validate import CHECKS, Options, validate, write_report
 
-    input_range = None
-    if args.input_range is not None:
-        lo_hi = _floats(args.input_range, "--input-range")
-        if len(lo_hi) != 2:
-            raise InputError(f"--input-range '{args.input_range}': give two numbers, low,high (e.g. 0,1)")
-        input_range = (lo_hi[0], lo_hi[1])
     checks = None
     if args.checks:
         checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
@@ -167,7 +169,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if unknown or not checks:
             raise InputError(f"--checks '{args.checks}': unknown check(s) {', '.join(unknown) or '(none given)'}; "
                              f"choose from {','.join(CHECKS)}")
-    options = Options(input_range=input_range, seed=args.seed, progress=not args.quiet,
+    options = Options(input_range=_input_range(args.input_range, "0,1"), seed=args.seed, progress=not args.quiet,
                       copasi_max_reactions=args.copasi_max_reactions,
                       roadrunner_max_reactions=args.roadrunner_max_reactions)
     report = validate(args.model, args.network, options=options, checks=checks)
@@ -229,12 +231,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     x, y, features = read_csv(args.data, args.target)
     init = load_network(args.init) if args.init else None
-    input_range = None
-    if args.input_range:
-        lo_hi = _floats(args.input_range, "--input-range")
-        if len(lo_hi) != 2:
-            raise InputError(f"--input-range '{args.input_range}': give two numbers, low,high (e.g. 0,16)")
-        input_range = (lo_hi[0], lo_hi[1])
+    input_range = _input_range(args.input_range or None, "0,16")
     result = train(
         x, y, hidden=_sizes(args.hidden, "--hidden"), epsilon=args.epsilon, task=args.task,
         max_weight=args.max_weight, l1=args.l1, l2=args.l2, seed=args.seed, max_iter=args.max_iter,
@@ -245,6 +242,58 @@ def cmd_train(args: argparse.Namespace) -> int:
     path = save_network(result.network, args.out)
     print(f"  network  {path}")
     return 0
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """--scheduler / --workers / --serial and --connect-timeout (also used by python -m validation)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing dask scheduler, e.g. "
+                       "tcp://10.0.0.5:8786 (its workers need crn2sbml installed)")
+    where.add_argument("--workers", type=int, help="worker processes of the local dask cluster "
+                       "(default: one per core, at most one per task; when that is one, the tasks run in this process)")
+    where.add_argument("--serial", action="store_true", help="run every task in this process, without dask")
+    parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT,
+                        help=f"seconds to reach --scheduler and see a worker (default {CONNECT_TIMEOUT:g})")
+
+
+def open_executor(args: argparse.Namespace, tasks: int) -> Executor:
+    return make_executor(args.scheduler, args.workers, args.serial, tasks=tasks, connect_timeout=args.connect_timeout)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepGrid, check_grid_values, read_inputs, sample_inputs, write_sweep
+
+    net = load_network(args.network)
+    eps = check_grid_values(_floats(args.eps, "--eps", "numbers > 0 such as 0.1,0.01"), "--eps")
+    speeds = check_grid_values(_floats(args.speeds, "--speed", "numbers > 0 such as 1,10"), "--speed", "1,10")
+    if args.seed is not None and (args.inputs or args.inputs_file):
+        raise InputError("--seed picks the --samples draws; drop it with --inputs or --inputs-file")
+    if args.inputs:
+        rows = [_floats(part, "--inputs") for part in args.inputs.split(";") if part.strip()]
+        for k, row in enumerate(rows, start=1):
+            if len(row) != net.n_inputs:
+                raise InputError(f"--inputs vector {k} has {len(row)} values; '{net.name}' takes {net.n_inputs} "
+                                 f"({', '.join(net.inputs)}); separate vectors with ';', e.g. '1,0;0,1'")
+        x, source = np.array(rows, dtype=float).reshape(len(rows), net.n_inputs), "--inputs"
+    elif args.inputs_file:
+        x, source = read_inputs(args.inputs_file, net), f"--inputs-file {args.inputs_file}"
+    else:
+        seed = 0 if args.seed is None else args.seed
+        count = 100 if args.samples is None else args.samples
+        x = sample_inputs(net, count, seed, _input_range(args.input_range, "0,1"))
+        source = f"{count} uniform samples in validation's input ranges, seed {seed}"
+    grid = SweepGrid(net, x, eps, speeds, tol=args.tol, chunk=args.chunk, measure=args.measure, source=source)
+    start = time.perf_counter()
+    with open_executor(args, len(grid.tasks)) as executor:
+        result = grid.run(executor, progress=not args.quiet)
+    seconds = time.perf_counter() - start
+    paths = write_sweep(result, args.out)
+    print(result.summary())
+    print(f"{len(grid.tasks)} tasks in {seconds:.1f} s on {executor.description}"
+          + (f"; {len(result.failed)} of {len(result.points)} points FAILED" if result.failed else ""))
+    for kind, path in paths.items():
+        print(f"  {kind:5s} {path}")
+    return 1 if result.failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,10 +382,32 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="net.json", help="network JSON to write (default net.json)")
     t.add_argument("--quiet", action="store_true", help="no per-iteration loss on stderr")
     t.set_defaults(func=cmd_train)
+
+    w = sub.add_parser("sweep", help="a network over inputs x eps x speed factor, on dask (exit 1 if a point fails)")
+    w.add_argument("network", help="network JSON file")
+    w.add_argument("--eps", required=True, help="smoothing eps values, every layer's eps replaced, e.g. 0.1,0.01,0.001")
+    w.add_argument("--speed", dest="speeds", default="1", help="speed factors kappa, e.g. 1,10 (default 1)")
+    given = w.add_mutually_exclusive_group()
+    given.add_argument("--inputs", help="';'-separated input vectors, e.g. '1,0;0,1'")
+    given.add_argument("--samples", type=int, help="inputs drawn uniformly in the network's input ranges "
+                       "(as validation samples them; default 100)")
+    given.add_argument("--inputs-file", help="CSV file with a header row naming the network's inputs")
+    w.add_argument("--seed", type=int, help="seed of --samples (default 0)")
+    w.add_argument("--input-range", help="low,high for --samples where the network declares no range "
+                   "(default 0,1; -1,1 for unbounded sides)")
+    w.add_argument("--tol", type=float, default=1e-6, help="settled = within this relative distance (default 1e-6)")
+    w.add_argument("--measure", action="store_true", help="also measure settling times with the batch integrator "
+                   "(about 4x the cost of the rest)")
+    w.add_argument("--chunk", type=int, default=500, help="inputs per task (default 500)")
+    w.add_argument("--out", required=True, help="folder for sweep.json, sweep.csv and sweep.png")
+    w.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_executor_options(w)
+    w.set_defaults(func=cmd_sweep)
     return parser
 
 
-_VALUE_OPTIONS = ("--input", "--inputs", "--concentration-unit", "--volume", "--speed", "--time", "--points", "--input-range")
+_VALUE_OPTIONS = ("--input", "--inputs", "--concentration-unit", "--volume", "--speed", "--time", "--points", "--input-range",
+                  "--eps", "--tol", "--chunk", "--samples", "--workers", "--connect-timeout")
 # (train/import options take no negative values except --input-range)
 
 
@@ -355,10 +426,16 @@ def _glue_negative_values(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_glue_negative_values(sys.argv[1:] if argv is None else argv))
-    for opt in ("speed", "time", "epsilon"):
+    for opt in ("speed", "time", "epsilon", "connect_timeout"):
         value = getattr(args, opt, None)
         if value is not None and not (np.isfinite(value) and value > 0):
-            parser.error(f"--{opt} is {value}; it must be a finite number > 0")
+            parser.error(f"--{opt.replace('_', '-')} is {value}; it must be a finite number > 0")
+    for opt in ("chunk", "samples", "workers"):
+        value = getattr(args, opt, None)
+        if value is not None and value < 1:
+            parser.error(f"--{opt} is {value}; it must be at least 1")
+    if getattr(args, "tol", None) is not None and not 0 < args.tol < 1:
+        parser.error(f"--tol is {args.tol}; it must be in (0, 1), e.g. 1e-6")
     if getattr(args, "max_weight", None) is not None and not (np.isfinite(args.max_weight) and args.max_weight > 0):
         parser.error(f"--max-weight is {args.max_weight}; it must be a finite number > 0")
     if getattr(args, "points", 2) < 2:

@@ -223,6 +223,20 @@ class CRN:
                 a[u, col[sid]] = coef
         return a, np.array([r.offset for r in rows])
 
+    def output_readouts(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output readouts of floating-species states (B, n) and their rounding
+        scale sum |a_r| y_r + |offset|, each (B, n_outputs)."""
+        a, c = self.output_matrix
+        state = np.atleast_2d(state)
+        return state @ a.T + c, state @ np.abs(a).T + np.abs(c)
+
+    def output_error(self, state: np.ndarray, want: np.ndarray) -> np.ndarray:
+        """Per member, max over outputs of |readout - want| relative to the
+        readout's scale (a signed output is a difference of rails) or |want|."""
+        got, scale = self.output_readouts(state)
+        want = np.atleast_2d(want)
+        return np.max(np.abs(got - want) / np.maximum(np.maximum(scale, np.abs(want)), 1e-300), axis=1)
+
     @property
     def input_values(self) -> np.ndarray:
         """The network-level (signed) input values the input species encode."""

@@ -38,3 +38,8 @@ class SteadyStateError(Crn2SbmlError, RuntimeError):
 
 class MissingDependencyError(Crn2SbmlError, ImportError):
     """An optional dependency (an extra) is not installed; the message says which."""
+
+
+class SchedulerError(Crn2SbmlError, ConnectionError):
+    """A dask cluster cannot be used: the scheduler given with --scheduler
+    cannot be reached or has no workers, or a local cluster does not start."""

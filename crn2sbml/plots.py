@@ -11,6 +11,7 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,15 +31,22 @@ GALLERY: tuple[tuple[str, dict], ...] = (
 )
 
 
-def plot_activations(path: str | os.PathLike[str], epsilon: float = 0.05) -> Path:
-    """Write a grid of (reference at ``epsilon``, unsmoothed) curves to ``path``."""
+def pyplot(purpose: str = "plotting") -> Any:
+    """matplotlib.pyplot on the Agg backend (files only, no display), imported
+    on first use so that importing crn2sbml stays light."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise MissingDependencyError("plotting needs matplotlib: pip install matplotlib") from None
+        raise MissingDependencyError(f"{purpose} needs matplotlib: pip install matplotlib") from None
+    return plt
+
+
+def plot_activations(path: str | os.PathLike[str], epsilon: float = 0.05) -> Path:
+    """Write a grid of (reference at ``epsilon``, unsmoothed) curves to ``path``."""
+    plt = pyplot()
     fns: list[Activation] = [get_activation(name, params) for name, params in GALLERY]
     cols = 4
     rows = math.ceil(len(fns) / cols)

@@ -343,9 +343,10 @@ def train(
                        n_reactions, time.monotonic() - start, history)
 
 
-def read_csv(path: str, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_csv(path: str, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """A CSV file with a header row: numeric feature columns and a target column
-    (numbers or labels). Returns (x, y, feature names)."""
+    (numbers or labels; ``target=None``: features only, an empty y). Returns
+    (x, y, feature names)."""
     import csv
 
     try:
@@ -358,9 +359,9 @@ def read_csv(path: str, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]
     if len(rows) < 2:
         raise InputError(f"'{path}' needs a header row and at least one data row")
     header = [h.strip() for h in rows[0]]
-    if target not in header:
+    if target is not None and target not in header:
         raise InputError(f"'{path}' has no column '{target}'; columns: {', '.join(header)}")
-    t = header.index(target)
+    t = header.index(target) if target is not None else -1
     feats = [h for i, h in enumerate(header) if i != t]
     x, y = [], []
     for line, r in enumerate(rows[1:], start=2):
@@ -370,7 +371,8 @@ def read_csv(path: str, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]
             x.append([float(v) for i, v in enumerate(r) if i != t])
         except ValueError:
             raise InputError(f"'{path}' line {line}: every feature must be a number") from None
-        y.append(r[t].strip())
+        if t >= 0:
+            y.append(r[t].strip())
     y_arr = np.array(y)
     try:
         y_arr = y_arr.astype(float)

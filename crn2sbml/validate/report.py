@@ -11,20 +11,14 @@ import os
 from pathlib import Path
 
 from .._atomic import ensure_dir, write_text_atomic
-from ..errors import MissingDependencyError
+from ..plots import pyplot
 from .result import Plot, ValidationReport
 
 MAX_FIGURE_CHARS = 600  # long figure values (gradient tables) are in the JSON, abbreviated in the HTML
 
 
 def _png(plot: Plot) -> str:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("the HTML report needs matplotlib: pip install matplotlib") from None
+    plt = pyplot("the HTML report")
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for s in plot.series:
         if s.x:

@@ -51,7 +51,7 @@ class CheckResult:
             "passed": self.passed,
             "reason": self.reason,
             "seconds": round(self.seconds, 3),
-            "figures": _plain(self.figures),
+            "figures": json_safe(self.figures),
         }
 
 
@@ -83,7 +83,7 @@ class ValidationReport:
             "source": self.source,
             "passed": self.passed,
             "seconds": round(self.seconds, 3),
-            "settings": _plain(self.settings),
+            "settings": json_safe(self.settings),
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -97,14 +97,14 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-def _plain(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe copy: numpy scalars/arrays to Python, non-finite floats to strings."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return json_safe(value.tolist())
     if isinstance(value, (np.bool_, bool)):
         return bool(value)
     if isinstance(value, (np.integer, int)):

@@ -174,17 +174,13 @@ class Subject:
     def outputs(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Output readouts of floating-species states (B, n) and their rounding
         scale sum |a_r| y_r + |offset|, each (B, n_outputs)."""
-        a, c = self.readout_matrix
-        state = np.atleast_2d(state)
-        return state @ a.T + c, state @ np.abs(a).T + np.abs(c)
+        return self.crn.output_readouts(state)
 
     def output_error(self, state: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Per member, max over outputs of |readout - forward pass| relative to
         the readout's scale (a signed output is a difference of rails)."""
         assert self.network is not None
-        got, scale = self.outputs(state)
-        want = np.atleast_2d(self.network.forward(np.atleast_2d(x)))
-        return np.max(np.abs(got - want) / np.maximum(np.maximum(scale, np.abs(want)), 1e-300), axis=1)
+        return self.crn.output_error(state, self.network.forward(np.atleast_2d(x)))
 
 
 def no_network(name: str, subject: Subject) -> CheckResult:
