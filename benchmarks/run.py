@@ -388,7 +388,7 @@ def worker_simulate(shape: Shape, seed: int, repeats: int, budget: float, **_: A
     net = make_network(shape, seed)
     x = random_input(shape, seed)
     crn = crn2sbml.compile_network(net).with_inputs(x)
-    sim, load_t = measure("RoadRunnerSimulator load", lambda: crn2sbml.RoadRunnerSimulator(crn))
+    sim, load_t = measure("RoadRunnerSimulator load (JIT, no cache)", lambda: crn2sbml.RoadRunnerSimulator(crn, cache=False))
     _, tc_t = measure(
         f"time_course({TIME_COURSE_END:g}, {TIME_COURSE_POINTS})",
         lambda: sim.time_course(TIME_COURSE_END, TIME_COURSE_POINTS),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -31,6 +32,12 @@ def oracle_forward(net: Network, x) -> list[float]:
             nxt.append((z + r) / 2 if z >= 0 else 2 * layer.epsilon / (r - z))
         h = nxt
     return h
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_roadrunner_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled models go to a session folder, not the user's ~/.cache."""
+    os.environ["CRN2SBML_CACHE_DIR"] = str(tmp_path_factory.mktemp("rr-cache"))
 
 
 @pytest.fixture
