@@ -33,13 +33,13 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import run as bench  # noqa: E402  (make_network, measure, machine_info, ...)
-from batch import rel_error  # noqa: E402
+import run as bench
+from batch import rel_error
 
-import crn2sbml  # noqa: E402
-from crn2sbml.readback import read_sbml  # noqa: E402
-from crn2sbml.simulate.roadrunner import load_roadrunner  # noqa: E402
-from crn2sbml.validate.sbml_check import consistency  # noqa: E402
+import crn2sbml
+from crn2sbml.readback import read_sbml
+from crn2sbml.simulate.roadrunner import load_roadrunner
+from crn2sbml.validate.sbml_check import consistency
 
 TOLERANCE = 1e-8
 # (key, column header, description)
