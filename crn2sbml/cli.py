@@ -162,7 +162,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         }
         print(json.dumps(report, indent=1))
         return 0
-    ins = ", ".join(f"{n}={v:g}" for n, v in zip(net.inputs, x))
+    ins = ", ".join(f"{n}={v:g}" for n, v in list(zip(net.inputs, x))[:8])
+    if net.n_inputs > 8:  # an MNIST-sized input would fill the screen
+        ins += f", ... ({net.n_inputs - 8} more; --json lists them all)"
     print(f"{net.name}: {net.n_inputs} inputs -> {net.n_outputs} outputs, {len(crn.reactions)} reactions; "
           f"{ins}; backend {sim.name}")
     print("\ntime course of the outputs:")
