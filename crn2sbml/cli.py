@@ -114,15 +114,13 @@ def _plot(tc, path: str) -> None:
 
 def _announce_jit(crn: CRN, sbml: str | None, no_cache: bool) -> None:
     """A line on stderr before a long roadrunner compile (minutes above ~20,000 reactions)."""
-    from .emit.sbml import stream_sbml
-    from .simulate.roadrunner import CACHE_MIN_REACTIONS, cache_file, default_cache_dir
+    from .simulate.roadrunner import CACHE_MIN_REACTIONS, cache_file, default_cache_dir, model_text
 
     n = len(crn.reactions)
     if n < CACHE_MIN_REACTIONS:
         return
     folder = None if no_cache else default_cache_dir()
-    text = sbml if sbml is not None else "".join(stream_sbml(crn))
-    if folder is not None and cache_file(text, folder).is_file():
+    if folder is not None and cache_file(model_text(crn, sbml), folder).is_file():
         print(f"crn2sbml: loading the compiled model from the cache ({folder})", file=sys.stderr, flush=True)
     else:
         where = f"; it is then cached in {folder}" if folder is not None else ""

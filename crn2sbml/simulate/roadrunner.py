@@ -9,6 +9,7 @@ against the forward pass."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 import hashlib
 import os
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..crn import CRN
-from ..emit.sbml import to_sbml
+from ..emit.sbml import stream_sbml
 from ..errors import SteadyStateError
 from ..network import Network
 from ..theory import settling_time
@@ -44,7 +45,8 @@ def _roadrunner():  # imported lazily: loading LLVM is not free
 
 # Compiled models are cached with roadrunner's own saveState/loadState: JIT
 # time grows about quadratically with the reaction count (3.4 s at 4,958
-# reactions, 37 s at 17,246 here), while loadState reads the saved object code.
+# reactions, 37 s at 17,246, 7-11 min at 79,730 here); loadState skips the JIT
+# (1.2 s against 7.0 s at 4,958 reactions, 54 s against 644 s at 79,730).
 CACHE_ENV = "CRN2SBML_CACHE_DIR"  # a folder, or "none" to turn the cache off
 CACHE_MIN_REACTIONS = 2000  # by default only models whose JIT takes seconds are cached
 _CACHE_FORMAT = "crn2sbml-rr-1 LLJIT NONE no-dynamic-properties"
@@ -75,6 +77,16 @@ def _cache_folder(cache: bool | str | os.PathLike[str] | None, reactions: int) -
     if cache is None or cache is True:
         return default_cache_dir()
     return Path(cache)
+
+
+def model_text(crn: CRN, sbml: str | None = None) -> str:
+    """The SBML roadrunner loads for ``crn``: ``sbml`` as given, else emitted
+    with the inputs at 0. Inputs are set after loading, so one compiled (and
+    cached) model serves every input."""
+    if sbml is not None:
+        return sbml
+    inputs_at_zero = tuple(replace(s, initial=0.0) if s.boundary else s for s in crn.species)
+    return "".join(stream_sbml(replace(crn, species=inputs_at_zero)))
 
 
 def load_roadrunner(sbml: str, cache: Path | None = None):
@@ -116,8 +128,7 @@ class RoadRunnerSimulator:
     def __init__(self, crn: CRN, sbml: str | None = None, *, rtol: float = 1e-10, atol: float = 1e-14,
                  cache: bool | str | os.PathLike[str] | None = None):
         self.crn = crn
-        text = sbml if sbml is not None else to_sbml(crn)
-        self.rr = load_roadrunner(text, _cache_folder(cache, len(crn.reactions)))
+        self.rr = load_roadrunner(model_text(crn, sbml), _cache_folder(cache, len(crn.reactions)))
         # (conservedMoietyAnalysis is off by default; even assigning False
         # to it regenerates the model, seconds on mid-size networks.)
         integ = self.rr.getIntegrator()

@@ -26,7 +26,8 @@ CHUNK_ABOVE = 5000  # models with more reactions are checked in chunks
 
 @dataclass(frozen=True)
 class Consistency:
-    """libsbml's verdict: problems as (severity, line, short message, message)."""
+    """libsbml's verdict: each problem once, as "line N: short message: message"
+    (no line in chunked mode: chunk documents have no source lines)."""
 
     level: int
     version: int
@@ -102,7 +103,7 @@ def consistency(text: str, chunk: int = CHUNK_REACTIONS, above: int = CHUNK_ABOV
     reactions = [model.removeReaction(i) for i in range(model.getNumReactions() - 1, -1, -1)][::-1]
     used = [_math_names(r.getKineticLaw()) for r in reactions]
     elsewhere = set().union(*(_math_names(e) for e in _math_elements(model)))
-    movable = {p.getId() for p in model.getListOfParameters()} - elsewhere
+    movable = {model.getParameter(i).getId() for i in range(model.getNumParameters())} - elsewhere
     movable &= set().union(*used)
     params: dict[str, libsbml.Parameter] = {}
     removed: list[str] = []
@@ -117,8 +118,8 @@ def consistency(text: str, chunk: int = CHUNK_REACTIONS, above: int = CHUNK_ABOV
                   for sid, n in counts.items() if n > 1]
     chunks = 0
     for start in range(0, len(reactions), chunk):
-        # a fresh copy of the rest per chunk: libsbml caches unit data in the
-        # model, so reusing one document across chunks reads freed reactions
+        # a fresh copy of the rest per chunk, so nothing of an earlier check
+        # (its errors, the model's derived unit data) carries over
         part_doc = doc.clone()
         part = part_doc.getModel()
         names = set().union(*used[start:start + chunk])
