@@ -5,6 +5,7 @@ roadrunner's compiled-model cache against a fresh JIT compile."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -12,7 +13,7 @@ import libsbml
 import numpy as np
 import pytest
 
-from crn2sbml import Layer, Network, compile_network, to_sbml, write_antimony, write_sbml
+from crn2sbml import Layer, Network, compile_network, save_network, to_sbml, write_antimony, write_sbml
 from crn2sbml.emit import antimony as antimony_module
 from crn2sbml.emit import sbml as sbml_module
 from crn2sbml.emit.antimony import to_antimony
@@ -206,3 +207,42 @@ def test_cached_model_brings_roadrunner_back(rng, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) != ["m.xml"]
     report = validate(path, net, options=options, checks=("fixed_point",))
     assert report["fixed_point"].figures["simulator"] == "roadrunner"
+
+
+# --- the command line on models big enough to cache -----------------------------------
+def _cli(capsys, *args: object) -> tuple[int, str, str]:
+    from crn2sbml.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_simulate_compiles_once_then_loads_from_the_cache(capsys, rng, tmp_path, monkeypatch):
+    net = make_network(rng, (40, 48, 3), 0.01, zero_frac=0.0)  # over 2,000 reactions: cached by default
+    path = tmp_path / "net.json"
+    save_network(net, path)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CRN2SBML_CACHE_DIR", str(cache))
+    x = rng.uniform(0, 1, 40)
+    text = lambda v: ",".join(str(float(a)) for a in v)  # noqa: E731
+    args = ("simulate", path, "--input", text(x), "--points", "2", "--json")
+    code, out, err = _cli(capsys, *args, "--no-cache")
+    assert code == 0 and re.search(r"JIT-compiles \d,\d{3} reactions", err) and not cache.exists(), err
+    code, out, err = _cli(capsys, *args)
+    assert code == 0 and "then cached in" in err and len(list(cache.glob("*.rrstate"))) == 1
+    code, out, err = _cli(capsys, "simulate", path, "--input", text(x[::-1]), "--points", "2", "--json")
+    assert code == 0 and "from the cache" in err
+    steady = json.loads(out)["steady_state"]
+    np.testing.assert_allclose(list(steady.values()), oracle_forward(net, x[::-1]), rtol=1e-8)
+
+
+def test_cli_validate_checks_and_roadrunner_limit(capsys, rng, tmp_path):
+    net = make_network(rng, (3, 4, 2), 0.01)
+    path = tmp_path / "net.json"
+    save_network(net, path)
+    code, out, err = _cli(capsys, "validate", path, "--checks", "sbml,fixed_point", "--roadrunner-max-reactions", "5",
+                          "--quiet")
+    assert code == 0 and "fixed_point" in out and "convergence" not in out and "numpy; roadrunner not run" in out
+    code, out, err = _cli(capsys, "validate", path, "--checks", "sbml,speling")
+    assert code == 2 and "--checks" in err and "speling" in err and "Traceback" not in err

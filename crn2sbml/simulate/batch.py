@@ -83,14 +83,16 @@ class BatchSystem:
         self.rate_ids = tuple(r.rate for r in crn.reactions)
         slots = max((len(r.reactants) for r in crn.reactions), default=1) or 1
         layer_of = {s.id: s.layer for s in floating}
+        changes: dict[int, list[int]] = {}  # layer -> the reactions that change one of its species (one pass)
+        for i, r in enumerate(crn.reactions):
+            hit = {layer_of[s] for s in {s for s, _ in (*r.reactants, *r.products)} if s in layer_of and r.net_change(s)}
+            for layer in hit:
+                changes.setdefault(layer, []).append(i)
         self.layers: list[_LayerBlock] = []
         for layer in sorted({s.layer for s in floating}):
             members = [s.id for s in floating if s.layer == layer]
             local = {sid: j for j, sid in enumerate(members)}
-            rx = [
-                i for i, r in enumerate(crn.reactions)
-                if any(r.net_change(s) and layer_of.get(s) == layer for s in {s for s, _ in (*r.reactants, *r.products)})
-            ]
+            rx = changes.get(layer, [])
             idx = np.full((len(rx), slots), self.one, dtype=np.int64)
             pw = np.ones((len(rx), slots))  # empty slots read the constant 1
             stoich = np.zeros((len(rx), len(members)))
