@@ -12,7 +12,9 @@ reaction networks whose unique positive steady state is the network's output
 from .activations import get_activation, known_activations
 from .compile import compile_network, expected_state, network_from_crn
 from .crn import CRN, LayerInfo, Parameter, Reaction, Readout, Species
-from .emit import FORMATS, to_antimony, to_sbml, to_text, write_antimony, write_model, write_sbml, write_text
+from .emit import (
+    FORMATS, stream_sbml, to_antimony, to_sbml, to_text, write_antimony, write_model, write_sbml, write_text,
+)
 from .errors import (
     Crn2SbmlError,
     InputError,
@@ -54,7 +56,7 @@ __all__ = [
     "compile_network", "convergence_rates", "expected_state", "get_activation", "get_simulator", "known_activations",
     "load_network", "network_from_crn", "network_from_dict", "one_neuron_trajectory", "read_sbml",
     "save_network", "settling_time", "to_antimony", "to_sbml", "to_text", "write_antimony", "write_model",
-    "write_sbml", "write_text", "TrainResult", "predict_class", "train",
+    "write_sbml", "write_text", "stream_sbml", "TrainResult", "predict_class", "train",
     # sweeps (crn2sbml.sweep): serial or on dask.distributed, which is imported only when a cluster is used
     "DaskExecutor", "Executor", "Outcome", "SchedulerError", "SerialExecutor", "SweepGrid", "SweepPoint",
     "SweepResult", "Task", "make_executor", "parameter_sweep", "validation_sweep", "write_sweep",

@@ -10,8 +10,8 @@ from typing import Callable
 from .._atomic import ensure_dir, staged_folder
 from ..crn import CRN
 from ..errors import UnknownNameError
-from .antimony import to_antimony, write_antimony
-from .sbml import LEVELS, to_sbml, write_sbml
+from .antimony import antimony_lines, to_antimony, write_antimony
+from .sbml import LEVELS, stream_sbml, to_sbml, write_sbml
 from .text import to_text, write_text
 
 
@@ -58,5 +58,5 @@ def write_model(
     return {f.name: folder / f"{crn.name}{f.suffix}" for f in chosen}
 
 
-__all__ = ["FORMATS", "write_model", "Format", "get_format", "to_antimony", "to_sbml", "to_text",
-           "write_antimony", "write_sbml", "write_text"]
+__all__ = ["FORMATS", "write_model", "Format", "get_format", "antimony_lines", "stream_sbml", "to_antimony",
+           "to_sbml", "to_text", "write_antimony", "write_sbml", "write_text"]
