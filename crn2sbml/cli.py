@@ -31,6 +31,7 @@ from .errors import Crn2SbmlError, InputError, ModelReadError
 from .network import Network, load_network
 from .readback import read_sbml
 from .simulate import BACKENDS, get_simulator
+from .simulate.roadrunner import model_text
 from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
 from .theory import settling_time
 
@@ -112,15 +113,15 @@ def _plot(tc, path: str) -> None:
     plt.close(fig)
 
 
-def _announce_jit(crn: CRN, sbml: str | None, no_cache: bool) -> None:
+def _announce_jit(crn: CRN, sbml: str, no_cache: bool) -> None:
     """A line on stderr before a long roadrunner compile (minutes above ~20,000 reactions)."""
-    from .simulate.roadrunner import CACHE_MIN_REACTIONS, cache_file, default_cache_dir, model_text
+    from .simulate.roadrunner import CACHE_MIN_REACTIONS, cache_file, default_cache_dir
 
     n = len(crn.reactions)
     if n < CACHE_MIN_REACTIONS:
         return
     folder = None if no_cache else default_cache_dir()
-    if folder is not None and cache_file(model_text(crn, sbml), folder).is_file():
+    if folder is not None and cache_file(sbml, folder).is_file():
         print(f"crn2sbml: loading the compiled model from the cache ({folder})", file=sys.stderr, flush=True)
     else:
         where = f"; it is then cached in {folder}" if folder is not None else ""
@@ -135,9 +136,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     x = crn.input_values
     # roadrunner and COPASI load the file's own SBML; numpy works from the IR
     options = {"sbml": sbml} if args.backend != "numpy" and sbml is not None else {}
-    if args.backend == "roadrunner":
-        options["cache"] = False if args.no_cache else None
-        _announce_jit(crn, sbml, args.no_cache)
+    if args.backend == "roadrunner":  # the text is emitted once, for the notice and the load
+        options.update(sbml=model_text(crn, sbml), cache=False if args.no_cache else None)
+        _announce_jit(crn, options["sbml"], args.no_cache)
     sim = get_simulator(args.backend, crn, **options)
     t_end = args.time if args.time is not None else settling_time(net, x, crn.speed, tol=1e-6)
     outputs = [s.id for s in crn.outputs]  # species: each rail of a signed output

@@ -133,14 +133,20 @@ class Subject:
     def numpy(self) -> NumpySimulator:
         return NumpySimulator(self.crn)
 
+    @cached_property
+    def compiled_model_cached(self) -> bool:
+        """Whether roadrunner's compiled model of this SBML is in the cache
+        (looked up once: the key hashes the whole text, 95 MB at 784-100-10)."""
+        folder = default_cache_dir()
+        return folder is not None and cache_file(self.sbml, folder).is_file()
+
     def roadrunner_skipped(self, options: Options) -> str:
         """Why roadrunner is not run on this model ('' when it is): too many
         reactions for the JIT and no compiled model in the cache."""
         n = len(self.crn.reactions)
         if n <= options.roadrunner_max_reactions:
             return ""
-        folder = default_cache_dir()
-        if folder is not None and cache_file(self.sbml, folder).is_file():
+        if self.compiled_model_cached:
             return ""
         return (f"roadrunner not run: {n} reactions > --roadrunner-max-reactions {options.roadrunner_max_reactions} "
                 "and the compiled model is not cached (JIT time grows about quadratically with the reactions; run "
