@@ -5,8 +5,9 @@ reaction networks whose unique positive steady state is the network's output
     net = load_network("models/xor.json")
     crn = compile_network(net, inputs=[1, 0])
     write_model(crn, "build/xor")                # SBML, Antimony, plain-text CRN
-    ss = RoadRunnerSimulator(crn).steady_state(net)
-    ss.output_values, net.forward([1, 0])        # equal
+    sim = RoadRunnerSimulator(crn)               # any backend: Simulator protocol
+    ss = find_steady_state(sim, Reference(net, crn))
+    ss.output_values, net.forward([1, 0])        # equal (accepted only if so)
 """
 
 from .activations import get_activation, known_activations
@@ -19,6 +20,8 @@ from .errors import (
     Crn2SbmlError,
     InputError,
     MissingDependencyError,
+    SimulationError,
+    UnsupportedError,
     ModelReadError,
     NetworkError,
     OutputError,
@@ -27,9 +30,13 @@ from .errors import (
     UnknownNameError,
 )
 from .network import Layer, Network, load_network, network_from_dict, save_network
-from .readback import read_sbml
-from .simulate.batch import BatchSimulator
-from .simulate import BACKENDS, CopasiSimulator, NumpySimulator, RoadRunnerSimulator, SteadyState, TimeCourse, get_simulator
+from .loader import Edit, LoadedModel, load_model
+from .readback import ModelRead, read_model, read_sbml
+from .reference import Reference
+from .simulate import (
+    BACKENDS, BatchSimulator, Capability, CopasiSimulator, NumpySimulator, RoadRunnerSimulator, Simulator, SteadyState,
+    TimeCourse, backends_with, find_steady_state, get_simulator,
+)
 from .sweep import (
     DaskExecutor,
     Executor,
@@ -50,7 +57,9 @@ from .training import TrainResult, predict_class, train
 __version__ = "0.1.0"
 
 __all__ = [
-    "BACKENDS", "BatchSimulator", "CRN", "CopasiSimulator", "FORMATS", "Crn2SbmlError", "InputError", "MissingDependencyError", "Layer", "LayerInfo", "ModelReadError",
+    "BACKENDS", "BatchSimulator", "CRN", "Capability", "CopasiSimulator", "Edit", "LoadedModel", "ModelRead",
+    "Reference", "Simulator", "SimulationError", "UnsupportedError", "backends_with", "find_steady_state",
+    "load_model", "read_model", "FORMATS", "Crn2SbmlError", "InputError", "MissingDependencyError", "Layer", "LayerInfo", "ModelReadError",
     "Network", "NetworkError", "NumpySimulator", "OutputError", "Parameter", "Reaction",
     "Readout", "RoadRunnerSimulator", "Species", "SteadyState", "SteadyStateError", "TimeCourse", "UnknownNameError",
     "compile_network", "convergence_rates", "expected_state", "get_activation", "get_simulator", "known_activations",

@@ -24,16 +24,16 @@ import numpy as np
 
 from . import __version__
 from ._atomic import atomic_path
-from .compile import compile_network, network_from_crn
+from .compile import compile_network
 from .crn import CRN
 from .emit import FORMATS, write_model
-from .errors import Crn2SbmlError, InputError, ModelReadError
+from .errors import Crn2SbmlError, InputError
+from .loader import load_model
 from .network import Network, load_network
-from .readback import read_sbml
-from .simulate import BACKENDS, get_simulator
+from .reference import Reference
+from .simulate import BACKENDS, Capability, find_steady_state, get_simulator
 from .simulate.roadrunner import model_text
 from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
-from .theory import settling_time
 
 EXIT_USAGE = 2
 
@@ -61,19 +61,10 @@ def _input_range(text: str | None, example: str) -> tuple[float, float] | None:
 
 
 def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | None]:
-    """A network JSON or a crn2sbml SBML file -> (network, crn, sbml text or None)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ModelReadError(f"cannot read model '{p}': no such file")
-    if p.suffix.lower() == ".json":
-        net = load_network(p)
-        crn = compile_network(net, speed=1.0 if speed is None else speed)
-        return net, crn, None
-    crn = read_sbml(p)
-    sbml = p.read_text(encoding="utf-8")
-    if speed is not None:
-        crn, sbml = crn.with_speed(speed), None  # re-emit with the new kappa
-    return network_from_crn(crn), crn, sbml
+    """A network JSON or a crn2sbml SBML file that reads back as a network ->
+    (network, crn, the file's SBML text or None)."""
+    loaded = load_model(path, speed=speed)
+    return loaded.require_network(), loaded.crn, loaded.sbml
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -130,52 +121,73 @@ def _announce_jit(crn: CRN, sbml: str, no_cache: bool) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    net, crn, sbml = _load_model(args.model, args.speed)
+    loaded = load_model(args.model, speed=args.speed)
+    loaded.require_simulable()
+    crn, net = loaded.crn, loaded.network
     if args.input is not None:
-        crn = crn.with_inputs(net.check_input(_floats(args.input, "--input")))
-    x = crn.input_values
-    # roadrunner and COPASI load the file's own SBML; numpy works from the IR
-    options = {"sbml": sbml} if args.backend != "numpy" and sbml is not None else {}
+        crn = crn.with_inputs(_floats(args.input, "--input"))
+    for edit in loaded.edits:
+        print(f"crn2sbml: note: rate constant edited by hand since compile: {edit}", file=sys.stderr)
+    # roadrunner and COPASI load the file's own SBML; numpy and batch work from the IR
+    options = {"sbml": loaded.sbml} if args.backend == "copasi" and loaded.sbml is not None else {}
     if args.backend == "roadrunner":  # the text is emitted once, for the notice and the load
-        options.update(sbml=model_text(crn, sbml), cache=False if args.no_cache else None)
+        options.update(sbml=model_text(crn, loaded.sbml), cache=False if args.no_cache else None)
         _announce_jit(crn, options["sbml"], args.no_cache)
-    sim = get_simulator(args.backend, crn, **options)
-    t_end = args.time if args.time is not None else settling_time(net, x, crn.speed, tol=1e-6)
-    outputs = [s.id for s in crn.outputs]  # species: each rail of a signed output
-    tc = sim.time_course(t_end, args.points, outputs)
-    ss = sim.steady_state(net)
+    reference = Reference(net, crn) if net is not None else None
+    with get_simulator(args.backend, crn, **options) as sim:
+        ss = find_steady_state(sim, reference)
+        # without a network there is no settling bound: show the span the acceptance policy simulated
+        t_end = args.time if args.time is not None else (
+            reference.settling_time(crn.input_values) if reference else ss.presimulated)
+        shown = [s.id for s in crn.outputs] or list(sim.species[:8])  # species: each rail of a signed output
+        tc = sim.time_course(t_end, args.points, shown) if Capability.TIME_COURSE in sim.capabilities else None
     if args.plot:
+        if tc is None:
+            raise InputError(f"--plot needs a time course; the {args.backend} backend computes none "
+                             "(use --backend roadrunner or numpy)")
         _plot(tc, args.plot)
+    x = crn.input_values
     if args.json:
         report = {
-            "model": net.name,
+            "model": crn.name,
             "backend": sim.name,
-            "inputs": dict(zip(net.inputs, x.tolist())),
+            "inputs": dict(zip(crn.input_names, x.tolist())),
             "speed": crn.speed,
-            "steady_state": dict(zip(ss.outputs, ss.output_values.tolist())),
-            "network_output": dict(zip(ss.outputs, ss.expected.tolist())),
+            "checked_against_network": ss.checked_against_network,
+            "steady_state": dict(zip(ss.outputs, ss.output_values.tolist())) if ss.outputs
+            else dict(zip(ss.species, ss.values.tolist())),
+            "network_output": dict(zip(ss.outputs, ss.expected.tolist())) if ss.expected is not None else None,
             "max_rel_error": ss.max_rel_error,
             "residual": ss.residual,
             "presimulated": ss.presimulated,
-            "time_course": {"time": tc.time.tolist(), **{s: tc[s].tolist() for s in tc.species}},
+            "hand_edits": [str(e) for e in loaded.edits],
+            "time_course": {"time": tc.time.tolist(), **{s: tc[s].tolist() for s in tc.species}} if tc else None,
         }
         print(json.dumps(report, indent=1))
         return 0
-    ins = ", ".join(f"{n}={v:g}" for n, v in list(zip(net.inputs, x))[:8])
-    if net.n_inputs > 8:  # an MNIST-sized input would fill the screen
-        ins += f", ... ({net.n_inputs - 8} more; --json lists them all)"
-    print(f"{net.name}: {net.n_inputs} inputs -> {net.n_outputs} outputs, {len(crn.reactions)} reactions; "
-          f"{ins}; backend {sim.name}")
-    print("\ntime course of the outputs:")
-    print("  " + f"{'time':>10s}" + "".join(f"{o:>14s}" for o in outputs))
-    for i in range(len(tc.time)):
-        print("  " + f"{tc.time[i]:10.4g}" + "".join(f"{v:14.6g}" for v in tc.values[i]))
-    print(f"\nsteady state (checked: all concentrations positive, residual {ss.residual:.1e}, "
-          f"after {ss.presimulated:.3g} time units):")
-    print(f"  {'output':<12s}{'CRN steady state':>20s}{'network output':>20s}{'rel. error':>12s}")
-    for name, got, want in zip(ss.outputs, ss.output_values, ss.expected):
-        err = abs(got - want) / max(abs(want), 1e-300)
-        print(f"  {name:<12s}{got:20.12g}{want:20.12g}{err:12.1e}")
+    names = crn.input_names
+    ins = ", ".join(f"{n}={v:g}" for n, v in list(zip(names, x))[:8])
+    if len(names) > 8:  # an MNIST-sized input would fill the screen
+        ins += f", ... ({len(names) - 8} more; --json lists them all)"
+    print(f"{crn.name}: {len(names)} inputs -> {len(ss.outputs) or len(ss.species)} "
+          f"{'outputs' if ss.outputs else 'species'}, {len(crn.reactions)} reactions; {ins}; backend {sim.name}")
+    if tc is not None:
+        print(f"\ntime course of the {'outputs' if crn.outputs else 'first species'}:")
+        print("  " + f"{'time':>10s}" + "".join(f"{o:>14s}" for o in tc.species))
+        for i in range(len(tc.time)):
+            print("  " + f"{tc.time[i]:10.4g}" + "".join(f"{v:14.6g}" for v in tc.values[i]))
+    if not ss.checked_against_network:
+        print(f"\nsteady state (positive, residual {ss.residual:.1e}, after {ss.presimulated:.3g} time units; not "
+              f"checked against a network: {loaded.readback_error or 'the model encodes none'}):")
+        for name, got in zip(ss.species, ss.values):
+            print(f"  {name:<20s}{got:20.12g}")
+    else:
+        print(f"\nsteady state (checked: all concentrations positive, residual {ss.residual:.1e}, "
+              f"after {ss.presimulated:.3g} time units):")
+        print(f"  {'output':<12s}{'CRN steady state':>20s}{'network output':>20s}{'rel. error':>12s}")
+        for name, got, want in zip(ss.outputs, ss.output_values, ss.expected):
+            err = abs(got - want) / max(abs(want), 1e-300)
+            print(f"  {name:<12s}{got:20.12g}{want:20.12g}{err:12.1e}")
     if args.plot:
         print(f"\nplot: {args.plot}")
     return 0
@@ -194,7 +206,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     options = Options(input_range=_input_range(args.input_range, "0,1"), seed=args.seed, progress=not args.quiet,
                       copasi_max_reactions=args.copasi_max_reactions,
                       roadrunner_max_reactions=args.roadrunner_max_reactions)
-    report = validate(args.model, args.network, options=options, checks=checks)
+    report = validate(args.model, args.network, options=options, checks=checks, accept_edits=args.accept_edits)
     print(report.summary())
     if args.report:
         for path in write_report(report, args.report).values():
@@ -337,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compile)
 
     s = sub.add_parser("simulate", help="time course and checked steady state beside the network's output")
-    s.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
+    s.add_argument("model", help="network JSON file, or an SBML file (crn2sbml's own, edited, or any mass-action model)")
     s.add_argument("--input", help="input concentrations, e.g. 1,0 (default: the model's own)")
     s.add_argument("--backend", default="roadrunner", choices=sorted(BACKENDS))
     s.add_argument("--speed", type=float, help="override the speed factor kappa")
@@ -351,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_simulate)
 
     v = sub.add_parser("validate", help="check a model's promises (exit 0 all pass, 1 a check fails)")
-    v.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
+    v.add_argument("model", help="network JSON file, or an SBML file (crn2sbml's own, edited, or any mass-action model)")
     v.add_argument("--network", help="reference network JSON the model must compute (default: read back from the model)")
     v.add_argument("--report", help="folder for report.json and report.html")
     v.add_argument("--input-range", help="low,high of the sampled inputs (network-level values): every input of a "
@@ -364,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "the numpy and batch simulators stand in)")
     v.add_argument("--checks", help="comma-separated subset of the checks (default: all): "
                    "sbml,structure,fixed_point,convergence,speed,smoothness,agreement")
+    v.add_argument("--accept-edits", action="store_true",
+                   help="accept rate constants edited by hand since compile: validate the model as the network it "
+                   "now encodes (default: an edited model fails the structure check, listing each edit)")
     v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     v.set_defaults(func=cmd_validate)
     from .export import CHEMISTRIES, EXPORTERS

@@ -254,7 +254,7 @@ class CRN:
         names = self.input_names
         if vals.shape != (len(names),):
             raise InputError(
-                f"got {vals.size} input values; the model takes {len(names)} ({', '.join(names)})"
+                f"got {vals.size} input values; the model takes {len(names)} values ({', '.join(names)})"
             )
         check_inputs(vals, names, self.input_ranges)
         new: dict[str, float] = {}

@@ -32,8 +32,17 @@ class OutputError(Crn2SbmlError, OSError):
     """An output could not be written; nothing was left half-written."""
 
 
-class SteadyStateError(Crn2SbmlError, RuntimeError):
+class SimulationError(Crn2SbmlError, RuntimeError):
+    """A simulator failed (integration, Newton step, a tool refusing a value);
+    the message keeps the tool's own words."""
+
+
+class SteadyStateError(SimulationError):
     """No checked, positive steady state could be established."""
+
+
+class UnsupportedError(Crn2SbmlError, NotImplementedError):
+    """A backend lacks a capability (see ``Simulator.capabilities``); the message says which it has."""
 
 
 class MissingDependencyError(Crn2SbmlError, ImportError):

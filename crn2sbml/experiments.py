@@ -47,15 +47,13 @@ def crn_outputs(net: Network, crn: CRN, x: np.ndarray, *, tol: float = 1e-8) -> 
     all-zero state to each input's settling time; read the outputs (signed
     readouts of the rails) from the final states."""
     from .simulate.batch import BatchSystem
-    from .validate.subject import Subject
 
-    subject = Subject(net.name, "", "", crn, net, None, "", True)
     system = BatchSystem(crn)
     t_end = np.array([settling_time(net, xi, crn.speed, tol=tol) for xi in x])
     start = time.monotonic()
-    run = system.integrate(np.zeros((len(x), system.n)), subject.input_species(x), t_end)
+    run = system.integrate(np.zeros((len(x), system.n)), crn.encode_inputs(x), t_end)
     seconds = time.monotonic() - start
-    a, c = subject.readout_matrix
+    a, c = crn.output_matrix
     return {"outputs": run.state @ a.T + c, "t_end": t_end, "seconds": seconds,
             "stalled": int(run.stalled.sum()), "diverged": int(run.diverged.sum())}
 
@@ -99,7 +97,8 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
          f"diverged {sim['diverged']}; settling time median {np.median(sim['t_end']):.3g}, "
          f"max {np.max(sim['t_end']):.3g}")
 
-    from .simulate.roadrunner import RoadRunnerSimulator
+    from .reference import Reference
+    from .simulate import RoadRunnerSimulator, find_steady_state
 
     t0 = time.monotonic()
     rr = RoadRunnerSimulator(crn)
@@ -109,9 +108,9 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
     rr_agree = 0
     rr_err = 0.0
     t0 = time.monotonic()
+    reference = Reference(net, crn)
     for i in sample:
-        rr.set_inputs(xte[i])
-        ss = rr.steady_state(net)
+        ss = find_steady_state(rr, reference, inputs=xte[i])
         rr_agree += int(np.argmax(ss.output_values) == pred[i])
         rr_err = max(rr_err, float(np.max(np.abs(ss.output_values - forward[i]))))
     _log(f"roadrunner: {rr_agree}/{len(sample)} sampled test images give the network's class; max |rr - forward| "

@@ -29,6 +29,8 @@ def input_encoding(bounds: Bounds | None) -> tuple[tuple[Rail, ...], float]:
 
 def check_inputs(values: np.ndarray, names: Sequence[str], ranges: Sequence[Bounds]) -> None:
     """Finite values within the declared ranges, or >= 0 when none are declared."""
+    if not len(names):
+        return
     arr = np.asarray(values, dtype=float).reshape(-1, len(names))
     if not np.all(np.isfinite(arr)):
         raise InputError("input contains NaN or infinity; give finite values")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import libsbml
+import numpy as np
 
 from .crn import CRN, SPECIES_ROLES, LayerInfo, Parameter, Reaction, Species
 from .emit.sbml import COMPARTMENT, NAMESPACE, SPEED
@@ -125,15 +127,173 @@ def _check_layout(species: list[Species], parameters: list[Parameter], layers: l
             )
 
 
+@dataclass(frozen=True, eq=False)
+class ModelRead:
+    """What the reader made of an SBML model.
+
+    ``crn`` is the model as written, as a mass-action IR: rate constants at
+    their current SBML values. ``recorded`` holds, for every rate constant
+    changed by hand since compile time, the value its crn2sbml annotation
+    recorded. ``problems`` are findings that make the model something other
+    than crn2sbml's construction (an element without annotation, a zero or
+    non-finite rate); ``unsupported`` are features the mass-action IR cannot
+    carry (non-mass-action laws, rules, events), so simulating the IR would
+    not be simulating the model. ``foreign``: the model has no crn2sbml annotation."""
+
+    crn: CRN
+    recorded: dict[str, float] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+    foreign: bool = False
+
+
 def read_sbml(source: str | os.PathLike[str]) -> CRN:
-    """The CRN of an SBML model written by crn2sbml (file path or SBML text)."""
-    model = document_from(source).getModel()
-    net = _crn_node(model, "network")
-    if net is None:
+    """The CRN of an SBML model written by crn2sbml (file path or SBML text);
+    a foreign model, or one the IR cannot carry, is a ModelReadError."""
+    read = read_model(source)
+    if read.foreign:
         raise ModelReadError(
             "the SBML model has no crn2sbml annotation, so its network is unknown; "
             "compile the network JSON with 'crn2sbml compile' and use that SBML"
         )
+    if read.unsupported or read.problems:
+        raise ModelReadError((read.unsupported + read.problems)[0])
+    return read.crn
+
+
+def read_model(source: str | os.PathLike[str]) -> ModelRead:
+    """Read any SBML model (file path or SBML text) into the IR without
+    giving up on the first oddity: crn2sbml's own models through their
+    annotations, others (or ours, edited beyond recognition) as a plain
+    mass-action CRN whose boundary and constant species are its inputs."""
+    model = document_from(source).getModel()
+    unsupported = _unsupported_features(model)
+    net = _crn_node(model, "network")
+    if net is not None:
+        try:
+            return _read_annotated(model, net, unsupported)
+        except ModelReadError as exc:
+            unsupported.append(f"the crn2sbml annotations do not describe a network ({exc}); read as a plain CRN")
+    return _read_plain(model, unsupported, foreign=net is None)
+
+
+def _unsupported_features(model: libsbml.Model) -> list[str]:
+    """Rules (other than readouts of our own or other parameters no law
+    uses), events, initial assignments, several compartment sizes."""
+    found = []
+    if model.getNumEvents():
+        found.append(f"the model has {model.getNumEvents()} event(s); a mass-action CRN has none")
+    if model.getNumInitialAssignments():
+        found.append(f"the model has {model.getNumInitialAssignments()} initial assignment(s); give initial "
+                     "values as numbers")
+    used: set[str] = set()
+    for rx in model.getListOfReactions() if model.getNumRules() else ():  # only rules need the law's names
+        law = rx.getKineticLaw()
+        if law is not None and law.getMath() is not None:
+            names: list[str] = []
+            names_in(law.getMath(), names)
+            used.update(names)
+    species = {sp.getId() for sp in model.getListOfSpecies()}
+    for rule in model.getListOfRules():
+        target = rule.getVariable() if rule.isSetVariable() else ""
+        kind = "rate rule" if rule.isRate() else "algebraic rule" if rule.isAlgebraic() else "assignment rule"
+        if rule.isAssignment() and target not in species and target not in used:
+            continue  # a readout: it changes nothing in the dynamics
+        found.append(f"the model has a {kind}{f' for {target}' if target else ''}; a mass-action CRN is "
+                     "defined by its reactions alone")
+    sizes = {c.getSize() for c in model.getListOfCompartments()}
+    if len(sizes) > 1:
+        found.append(f"the model has compartments of sizes {sorted(sizes)}; crn2sbml simulates one volume")
+    return found
+
+
+def _volume(model: libsbml.Model) -> float:
+    comps = model.getListOfCompartments()
+    return comps.get(0).getSize() if len(comps) and comps.get(0).isSetSize() else 1.0
+
+
+class _NotMassAction(Exception):
+    pass
+
+
+def _factors(ast: libsbml.ASTNode) -> tuple[float, dict[str, float]]:
+    """A product of names and numbers with numeric powers: (coefficient,
+    {name: power}); anything else raises _NotMassAction. Operators are told
+    apart by their character, not getType() (see names_in)."""
+    if ast.isNumber():
+        return float(ast.getValue()), {}
+    if ast.isName():
+        return 1.0, {ast.getName(): 1.0}
+    n = ast.getNumChildren()
+    op = ast.getCharacter() if ast.isOperator() else ""
+    if op == "*" or (ast.isFunction() and ast.getName() == "times"):
+        coef, powers = 1.0, {}
+        for i in range(n):
+            c, p = _factors(ast.getChild(i))
+            coef *= c
+            for k, v in p.items():
+                powers[k] = powers.get(k, 0.0) + v
+        return coef, powers
+    if op == "/" and n == 2:
+        a, pa = _factors(ast.getChild(0))
+        b, pb = _factors(ast.getChild(1))
+        if b == 0:
+            raise _NotMassAction("division by zero")
+        for k, v in pb.items():
+            pa[k] = pa.get(k, 0.0) - v
+        return a / b, pa
+    if (op == "^" or (ast.isFunction() and ast.getName() in ("pow", "power"))) and n == 2:
+        exponent = ast.getChild(1)
+        if not exponent.isNumber():
+            raise _NotMassAction("a power with a non-numeric exponent")
+        e = float(exponent.getValue())
+        c, p = _factors(ast.getChild(0))
+        return c ** e, {k: v * e for k, v in p.items()}
+    raise _NotMassAction(f"the factor '{libsbml.formulaToL3String(ast)}'")
+
+
+def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[str]
+                 ) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...], float, list[str]]:
+    """(reactants, products, effective rate constant per volume-free mass
+    action, the law's parameter ids) of a reaction, or _NotMassAction. The
+    rate constant multiplies prod(reactant^stoichiometry) in d[S]/dt."""
+    rid = rx.getId()
+
+    def refs(lst: libsbml.ListOfSpeciesReferences) -> tuple[tuple[str, int], ...]:
+        out: dict[str, int] = {}
+        for ref in lst:
+            n = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+            if not (np.isfinite(n) and n == int(n) and n >= 1):
+                raise _NotMassAction(f"stoichiometry {n} of {ref.getSpecies()}")
+            out[ref.getSpecies()] = out.get(ref.getSpecies(), 0) + int(n)
+        return tuple(out.items())
+
+    reactants, products = refs(rx.getListOfReactants()), refs(rx.getListOfProducts())
+    law = rx.getKineticLaw()
+    if law is None or law.getMath() is None:
+        raise _NotMassAction("no kinetic law")
+    local = {p.getId(): p.getValue() for p in law.getListOfLocalParameters()} \
+        if law.getLevel() == 3 else {p.getId(): p.getValue() for p in law.getListOfParameters()}
+    coef, powers = _factors(law.getMath())
+    want = dict(reactants)
+    for sid, n in want.items():
+        if powers.pop(sid, 0.0) != n:
+            raise _NotMassAction(f"the law's power of {sid} is not its stoichiometry {n}")
+    params = []
+    for name, power in powers.items():
+        if name in local:
+            value = local[name]
+        elif name in values:
+            value = values[name]
+            if name not in constants:
+                params.append(name)
+        else:
+            raise _NotMassAction(f"'{name}' is not a parameter, compartment or reactant")
+        coef *= value ** power
+    return reactants, products, coef, params
+
+
+def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: list[str]) -> ModelRead:
     name = _attr(net, "name", "model")
     layers: list[LayerInfo] = []
     for i in range(net.getNumChildren()):
@@ -159,7 +319,7 @@ def read_sbml(source: str | os.PathLike[str]) -> CRN:
     for sp in model.getListOfSpecies():
         node = _crn_node(sp, "species")
         if node is None:
-            raise ModelReadError(f"species '{sp.getId()}' has no crn2sbml annotation; it was not generated by crn2sbml")
+            raise ModelReadError(f"species '{sp.getId()}' has no crn2sbml annotation")
         role = _attr(node, "role", f"species {sp.getId()}")
         if role not in SPECIES_ROLES:
             raise ModelReadError(f"species '{sp.getId()}' has role {role!r}; expected one of {SPECIES_ROLES}")
@@ -170,9 +330,13 @@ def read_sbml(source: str | os.PathLike[str]) -> CRN:
         )
 
     speed = 1.0
-    parameters: list[Parameter] = []
+    problems: list[str] = []
+    recorded: dict[str, float] = {}
+    parameters: dict[str, Parameter] = {}
+    values: dict[str, float] = {c.getId(): c.getSize() for c in model.getListOfCompartments()}
     for par in model.getListOfParameters():
         pid = par.getId()
+        values[pid] = par.getValue()
         if pid == SPEED:
             speed = par.getValue()
             continue
@@ -180,44 +344,127 @@ def read_sbml(source: str | os.PathLike[str]) -> CRN:
             continue  # derived from the species and the layer's activation
         node = _crn_node(par, "parameter")
         if node is None:
-            raise ModelReadError(f"parameter '{pid}' has no crn2sbml annotation; it was not generated by crn2sbml")
-        value = _exact(node, "value", par.getValue())
+            problems.append(f"parameter '{pid}' has no crn2sbml annotation (added by hand?)")
+            parameters[pid] = Parameter(pid, par.getValue(), "unknown", 0, 0)
+            continue
+        value, compiled = _value(node, par.getValue())
+        if compiled is not None:
+            recorded[pid] = compiled
+        values[pid] = value
         source = _int(node, "source", pid) if node.getAttrIndex("source") >= 0 else None
         origin = float(node.getAttrValue("origin")) if node.getAttrIndex("origin") >= 0 else None
-        parameters.append(
-            Parameter(pid, value, _attr(node, "role", pid), _int(node, "layer", pid), _int(node, "unit", pid), source,
-                      _int_or(node, "rail", pid, 0), _int_or(node, "source_rail", pid, 0), origin)
-        )
-    rate_ids = {p.id for p in parameters}
+        parameters[pid] = Parameter(pid, value, _attr(node, "role", pid), _int(node, "layer", pid),
+                                    _int(node, "unit", pid), source, _int_or(node, "rail", pid, 0),
+                                    _int_or(node, "source_rail", pid, 0), origin)
+    _check_layout(species, [p for p in parameters.values() if p.role != "unknown"], layers)
+    if not (np.isfinite(speed) and speed > 0):
+        raise ModelReadError(f"{SPEED} is {speed!r}; the speed factor must be a finite number > 0")
 
-    reactions: list[Reaction] = []
-    for rx in model.getListOfReactions():
-        rid = rx.getId()
-        law = rx.getKineticLaw()
-        if law is None or law.getMath() is None:
-            raise ModelReadError(f"reaction '{rid}' has no kinetic law")
-        names: list[str] = []
-        names_in(law.getMath(), names)
-        rates = sorted({n for n in names if n in rate_ids})
-        if len(rates) != 1:
-            raise ModelReadError(
-                f"reaction '{rid}' has rate parameters {rates}; a crn2sbml reaction uses exactly one "
-                f"(its law is {COMPARTMENT} * {SPEED} * k * reactants)"
-            )
-
-        def refs(lst: libsbml.ListOfSpeciesReferences) -> tuple[tuple[str, int], ...]:
-            out = []
-            for ref in lst:
-                n = ref.getStoichiometry()
-                if n != int(n) or n < 1:
-                    raise ModelReadError(f"reaction '{rid}' has stoichiometry {n} for {ref.getSpecies()}")
-                out.append((ref.getSpecies(), int(n)))
-            return tuple(out)
-
-        reactions.append(Reaction(rid, refs(rx.getListOfReactants()), refs(rx.getListOfProducts()), rates[0]))
-    _check_layout(species, parameters, layers)
+    reactions = _reactions(model, values, parameters, speed, SPEED, unsupported)
+    problems += _value_problems(parameters.values(), {r.rate for r in reactions})
     try:
-        return CRN(name, tuple(species), tuple(parameters), tuple(reactions), tuple(layers), speed, description,
-                   input_ranges)  # type: ignore[arg-type]
+        crn = CRN(name, tuple(species), tuple(parameters.values()), reactions, tuple(layers), speed, description,
+                  input_ranges)  # type: ignore[arg-type]
     except NetworkError as exc:
         raise ModelReadError(f"the SBML model is inconsistent: {exc}") from None
+    return ModelRead(crn, recorded, tuple(problems), tuple(unsupported))
+
+
+def _reactions(model: libsbml.Model, values: dict[str, float], parameters: dict[str, Parameter], speed: float,
+               speed_id: str | None, unsupported: list[str]) -> tuple[Reaction, ...]:
+    """The mass-action reactions, each with one rate parameter: the law's
+    own when the law is speed * k * reactants (times the unit volume), else a
+    derived parameter holding the law's effective constant. A law that is not
+    mass action goes to ``unsupported`` and out of the IR."""
+    volume = _volume(model)
+    constants = {c.getId() for c in model.getListOfCompartments()} | ({speed_id} if speed_id else set())
+    reactions = []
+    taken = set(values) | {sp.getId() for sp in model.getListOfSpecies()} | {r.getId() for r in model.getListOfReactions()}
+    for rx in model.getListOfReactions():
+        rid = rx.getId()
+        try:
+            reactants, products, coef, params = _mass_action(rx, values, constants)
+        except _NotMassAction as exc:
+            law = rx.getKineticLaw()
+            text = libsbml.formulaToL3String(law.getMath()) if law is not None and law.getMath() is not None else ""
+            unsupported.append(f"reaction {rid}: the kinetic law {text!r} is not mass action ({exc})")
+            continue
+        k = coef / volume / speed  # d[S]/dt = stoichiometry * law / volume
+        if len(params) == 1 and params[0] in parameters and _same(parameters[params[0]].value, k):
+            rate = params[0]
+        else:
+            rate = _fresh(f"{rid}_k", taken)
+            parameters[rate] = Parameter(rate, k, "derived", 0, 0)
+        reactions.append(Reaction(rid, reactants, products, rate))
+    return tuple(reactions)
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    rid, n = base, 1
+    while rid in taken:
+        n += 1
+        rid = f"{base}{n}"
+    taken.add(rid)
+    return rid
+
+
+def _value_problems(parameters, used: set[str]) -> list[str]:
+    """Rate constants a CRN cannot have: non-finite or negative; zero ones
+    (the construction never writes a reaction with rate 0)."""
+    out = []
+    for p in parameters:
+        if p.id not in used:
+            continue
+        if not np.isfinite(p.value) or p.value < 0:
+            out.append(f"rate constant {p.id} is {p.value!r}; a rate constant is a finite number >= 0")
+        elif p.value == 0:
+            out.append(f"rate constant {p.id} is 0; the construction writes no reaction with a zero rate")
+    return out
+
+
+def _read_plain(model: libsbml.Model, unsupported: list[str], foreign: bool) -> ModelRead:
+    """Any mass-action model: boundary or constant species are the inputs
+    (layer 0), the rest floating (layer 1); no layers, so no network."""
+    species = []
+    inputs = floating = 0
+    for sp in model.getListOfSpecies():
+        initial = sp.getInitialConcentration() if sp.isSetInitialConcentration() else (
+            sp.getInitialAmount() / _volume(model) if sp.isSetInitialAmount() else 0.0)
+        if sp.getBoundaryCondition() or sp.getConstant():
+            species.append(Species(sp.getId(), "input", 0, inputs, initial))
+            inputs += 1
+        else:
+            species.append(Species(sp.getId(), "hidden", 1, floating, initial))
+            floating += 1
+    values: dict[str, float] = {c.getId(): c.getSize() for c in model.getListOfCompartments()}
+    parameters: dict[str, Parameter] = {}
+    for par in model.getListOfParameters():
+        values[par.getId()] = par.getValue()
+        parameters[par.getId()] = Parameter(par.getId(), par.getValue(), "rate", 0, 0)
+    reactions = _reactions(model, values, parameters, 1.0, None, unsupported)
+    used = {r.rate for r in reactions}
+    problems = _value_problems([p for p in parameters.values() if p.id in used], used)
+    name = model.getName() or model.getId() or "model"
+    try:
+        crn = CRN(name, tuple(species), tuple(p for p in parameters.values() if p.id in used), reactions, ())
+    except NetworkError as exc:
+        raise ModelReadError(f"the SBML model is inconsistent: {exc}") from None
+    return ModelRead(crn, {}, tuple(problems), tuple(unsupported), foreign)
+
+
+def _value(node: libsbml.XMLNode, sbml_value: float) -> tuple[float, float | None]:
+    """(value, compiled value if edited since): the annotation keeps the
+    exact double, which wins while it still rounds to the SBML value
+    (libsbml writes 15 digits); otherwise the model was edited by hand, the
+    SBML value is the model's and the annotation's the compile-time record."""
+    if node.getAttrIndex("value") < 0:
+        return sbml_value, None
+    try:
+        exact = float(node.getAttrValue("value"))
+    except ValueError:
+        return sbml_value, None
+    return (exact, None) if float(f"{exact:.15g}") == sbml_value else (sbml_value, exact)

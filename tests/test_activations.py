@@ -15,6 +15,7 @@ import roadrunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crn2sbml.simulate import find_steady_state
 from crn2sbml import (
     InputError,
     Layer,
@@ -109,7 +110,7 @@ def test_distance_to_unsmoothed_within_stated_bound(name, params, z, eps):
 @given(z=zs, eps=epss)
 def test_numpy_fixed_point_equals_reference(name, params, z, eps):
     net = one_unit(name, params, eps)
-    ss = NumpySimulator(compile_network(net, inputs=[z])).steady_state(net)
+    ss = find_steady_state(NumpySimulator(compile_network(net, inputs=[z])), net)
     want = float(get_activation(name, params).reference(np.array(z), eps))
     assert float(ss.output_values[0]) == pytest.approx(want, rel=1e-8, abs=1e-9 * (1 + abs(z)))
 
@@ -131,7 +132,7 @@ def test_roadrunner_fixed_point_equals_reference(loaded, k, z):
         loaded[k] = RoadRunnerSimulator(compile_network(net))
     sim = loaded[k]
     sim.set_inputs([z])
-    ss = sim.steady_state(net)
+    ss = find_steady_state(sim, net)
     want = float(get_activation(name, params).reference(np.array(z), 0.02))
     assert float(ss.output_values[0]) == pytest.approx(want, rel=1e-8, abs=1e-9 * (1 + abs(z)))
 
@@ -198,7 +199,7 @@ def test_rails_and_readout_in_every_format():
     doc = libsbml.readSBMLFromString(to_sbml(crn))  # keep the document alive while using its rule
     rule = doc.getModel().getAssignmentRuleByVariable("y")
     assert libsbml.formulaToL3String(rule.getMath()) == "y_pos - y_neg"
-    ss = RoadRunnerSimulator(crn).steady_state(net)
+    ss = find_steady_state(RoadRunnerSimulator(crn), net)
     assert ss.outputs == ("y",)
     assert ss.output_values[0] == pytest.approx(2.0 - 3.0 + 0.5, rel=1e-9)
 
@@ -220,7 +221,7 @@ def test_input_shift_folds_into_bias_and_dual_rail_doubles_species():
     assert crn.parameter_index["b_L1_u0"].value == pytest.approx(abs(0.5 + 2.0 * -1.0))
     assert crn.input_values.tolist() == [-0.5, 2.0, -3.0]
     assert crn.with_inputs([1.0, 0.0, 4.0]).input_values.tolist() == [1.0, 0.0, 4.0]
-    ss = NumpySimulator(crn).steady_state(net)
+    ss = find_steady_state(NumpySimulator(crn), net)
     assert ss.output_values[0] == pytest.approx(float(smoothed_relu(2 * -0.5 + 2.0 + 3.0 + 0.5, 0.01)), rel=1e-9)
 
 
@@ -312,10 +313,10 @@ def test_random_mixed_networks(seed, tmp_path):
     crn = compile_network(net, inputs=x, speed=1.5)
     sbml = to_sbml(crn)
     assert consistency(sbml) == []
-    ss = RoadRunnerSimulator(crn, sbml).steady_state(net, rtol=1e-8)
+    ss = find_steady_state(RoadRunnerSimulator(crn, sbml), net, rtol=1e-8)
     assert ss.max_rel_error <= 1e-8
     assert ss.output_values == pytest.approx(net.forward(x), rel=1e-8, abs=1e-9)
-    assert NumpySimulator(crn).steady_state(net).output_values == pytest.approx(ss.output_values, rel=1e-8, abs=1e-9)
+    assert find_steady_state(NumpySimulator(crn), net).output_values == pytest.approx(ss.output_values, rel=1e-8, abs=1e-9)
     back = read_sbml(sbml)
     assert network_from_crn(back) == net and back.reactions == crn.reactions and back.species == crn.species
     antimony.clearPreviousLoads()  # Antimony is global state

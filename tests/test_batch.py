@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import make_network, oracle_forward
+from crn2sbml.simulate import find_steady_state
 from crn2sbml import BatchSimulator, InputError, Layer, Network, RoadRunnerSimulator, compile_network
 from crn2sbml.theory import one_neuron_trajectory
 
@@ -44,11 +45,11 @@ def _rel(got, want, scale=None):
 
 def _roadrunner_states(net: Network, xs: np.ndarray, sim: BatchSimulator) -> np.ndarray:
     rr = RoadRunnerSimulator(compile_network(net, inputs=xs[0]))
-    order = [rr.floating.index(s) for s in sim.species]
+    order = [rr.species.index(s) for s in sim.species]
     out = []
     for x in xs:
         rr.set_inputs(x)
-        out.append(rr.steady_state(net, rtol=RTOL).values[order])
+        out.append(find_steady_state(rr, net, rtol=RTOL).values[order])
     return np.array(out)
 
 

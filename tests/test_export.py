@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crn2sbml.simulate import find_steady_state
 import crn2sbml as c2s
 from crn2sbml.cli import main
 from crn2sbml.errors import InputError, UnknownNameError
@@ -104,7 +105,7 @@ def test_copasi_files_open_and_settle(exported):
             assert y.getConcentration() == pytest.approx(want, rel=1e-8)
         finally:
             COPASI.CRootContainer.removeDatamodel(dm)
-        rr = c2s.RoadRunnerSimulator(crn.with_inputs(x)).steady_state(net)
+        rr = find_steady_state(c2s.RoadRunnerSimulator(crn.with_inputs(x)), net)
         assert rr.output_values[0] == pytest.approx(want, rel=1e-8)
 
 

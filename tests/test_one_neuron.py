@@ -41,11 +41,7 @@ def test_time_course_matches_exact_solution(w, b, x, eps, y0, kappa, backend):
     crn = compile_network(net, speed=kappa, inputs=[x])
     sim = RoadRunnerSimulator(crn) if backend == "roadrunner" else NumpySimulator(crn)
     t_end = 12.0 / (kappa * math.sqrt(z * z + 4 * eps))
-    if backend == "roadrunner":
-        sim.set_state([y0])
-        tc = sim.time_course(t_end, 41, reset=False)
-    else:
-        tc = sim.time_course(t_end, 41, y0=np.array([y0]))
+    tc = sim.time_course(t_end, 41, y0=np.array([y0]))
     want = exact(tc.time, y0, z, eps, kappa)
     assert np.allclose(tc["y"], want, rtol=1e-6, atol=1e-12), np.max(np.abs(tc["y"] - want))
     assert tc["y"][-1] == pytest.approx(want[-1], rel=1e-6)

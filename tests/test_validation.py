@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import oracle_forward
-from crn2sbml import Layer, Network, RoadRunnerSimulator, compile_network, load_network
+from crn2sbml import Layer, Network, NumpySimulator, RoadRunnerSimulator, compile_network, load_network
 from crn2sbml.cli import main
 from crn2sbml.errors import InputError, ModelReadError
 from crn2sbml.validate import CHECKS, Options, ValidationReport, validate, write_report
@@ -84,8 +84,17 @@ def test_missing_annihilation_grows_without_bound(tmp_path):
 
 def test_changed_rate_constant_is_caught_against_the_reference(tmp_path):
     path = edited(tmp_path, "rate", lambda m: m.getParameter("w_L1_u0_i0").setValue(1.5))
-    # on its own the edited model is a consistent CRN for another network ...
-    assert validate(path, checks=("structure", "fixed_point")).passed
+    # by default the model is held to the network it was compiled from (its annotations) ...
+    report = validate(path, checks=("structure", "fixed_point"))
+    assert failing(report) == {"structure", "fixed_point"}
+    assert "edited by hand since compile" in report["structure"].reason
+    assert "w_L1_u0_i0: compiled 1.0, now 1.5" in report["structure"].reason
+    assert report["structure"].figures["hand_edits"] == ["w_L1_u0_i0: compiled 1.0, now 1.5"]
+    # ... with the edit accepted it is a consistent CRN for another network, and the report says so ...
+    accepted = validate(path, checks=("structure", "fixed_point"), accept_edits=True)
+    assert accepted.passed, accepted.summary()
+    assert "1 hand edit(s) accepted: w_L1_u0_i0: compiled 1.0, now 1.5" in accepted["structure"].reason
+    assert "edits accepted" in accepted.settings["reference"]
     # ... held to the original network it has the wrong rate and the wrong fixed point
     report = validate(path, XOR_JSON, checks=("structure", "fixed_point", "convergence"))
     assert failing(report) == {"structure", "fixed_point", "convergence"}
@@ -97,14 +106,19 @@ def test_changed_annihilation_rate_is_caught_without_a_reference(tmp_path):
     # network_from_crn does not read 'ann' back, so only the structure check can see this
     path = edited(tmp_path, "ann", lambda m: m.getParameter("ann_L2_u0").setValue(2.0))
     report = validate(path, checks=("structure",))
-    assert "rate constant ann_L2_u0 is 2.0" in report["structure"].reason
+    assert "ann_L2_u0: compiled 1.0, now 2.0" in report["structure"].reason
+    accepted = validate(path, checks=("structure",), accept_edits=True)
+    assert "rate constant ann_L2_u0 is 2.0" in accepted["structure"].reason
 
 
 def test_model_that_reads_back_as_no_network(tmp_path):
     # one neuron's inflow differs from its layer's: no network has that, so without a
     # reference every simulation check is reported as not run (failed), not crashed
     path = edited(tmp_path, "eps", lambda m: m.getParameter("eps_L1_u0").setValue(0.002))
-    report = validate(path)
+    compiled = validate(path, checks=("structure", "fixed_point"))  # held to the network it was compiled from
+    assert "eps_L1_u0: compiled 0.001, now 0.002" in compiled["structure"].reason
+    assert "does not check out" in compiled["fixed_point"].reason
+    report = validate(path, accept_edits=True)
     assert "does not read back as a network" in report["structure"].reason
     assert all(c.reason.startswith("not run:") for c in report.checks if c.name not in ("sbml", "structure"))
     assert not report.passed and report["sbml"].passed
@@ -133,9 +147,10 @@ def test_kinetic_law_that_is_not_mass_action(tmp_path):
     path = edited(tmp_path, "law", lambda m: m.getReaction("R_w_L1_u0_i0").getKineticLaw()
                   .setMath(libsbml.parseL3Formula(law)))
     report = validate(path, checks=("structure", "convergence"))
-    assert "not mass action: reaction R_w_L1_u0_i0" in report["structure"].reason
-    # the batch sweep sees only the IR; roadrunner's rerun of the SBML catches the law
-    assert "roadrunner rerun" in report["convergence"].reason
+    assert report["structure"].reason.startswith("cannot be simulated as a mass-action CRN: reaction R_w_L1_u0_i0: "
+                                                 f"the kinetic law '{law}' is not mass action")
+    # the IR cannot carry the law, so simulating it would not be simulating the model: not run
+    assert report["convergence"].reason.startswith("not run: the model cannot be simulated as a mass-action CRN")
 
 
 def test_default_roadrunner_solver_is_wrong_where_the_checked_method_is_right():
@@ -145,16 +160,15 @@ def test_default_roadrunner_solver_is_wrong_where_the_checked_method_is_right():
     range's midpoint, finds the positive one."""
     net = load_network(MODELS / "random_4_8_8_3.json")
     x = np.full(net.n_inputs, 0.5)
-    sim = RoadRunnerSimulator(compile_network(net, inputs=x))
-    sim.rr.reset()
-    sim.rr.steadyState()
-    raw = np.array(sim.rr.model.getFloatingSpeciesConcentrations())
+    raw = RoadRunnerSimulator(compile_network(net, inputs=x)).default_steady_state()
     assert raw.min() < 0
     report = validate(MODELS / "random_4_8_8_3.json", checks=("fixed_point",))
     assert report.passed
     assert any(np.allclose(x, row) for row in report["fixed_point"].figures["inputs"])
     raw_record = report["fixed_point"].figures["roadrunner_default_solver"]
-    assert raw_record["min_concentration"] < 0 and raw_record["max_rel_error"] > 1
+    midpoint = next(r for r in raw_record["runs"] if np.allclose(r["input"], x))
+    assert midpoint["min_concentration"] < 0 and midpoint["max_rel_error"] > 1
+    assert raw_record["right"] < raw_record["inputs"]
 
 
 # --- the machinery against independent oracles -------------------------------------------
@@ -353,7 +367,6 @@ def test_chain_rule_through_rails_equals_the_implicit_function_theorem():
     network: the chain rule through each rail (activations' unit_derivative,
     per-rail lambda) and J dy = -dF/dk on the CRN at its fixed point."""
     from crn2sbml.compile import expected_state
-    from crn2sbml.validate.smoothness import implicit_gradient
 
     net = mixed_network(7)
     x = np.array([-0.4, 0.7, 1.3])
@@ -363,7 +376,7 @@ def test_chain_rule_through_rails_equals_the_implicit_function_theorem():
     assert {p.role for p in params} == {"weight", "bias", "eps", "q2", "q3", "ann"}
     state = expected_state(crn, net)
     floating = [k for k, s in enumerate(crn.species) if not s.boundary]
-    dy = implicit_gradient(crn, state[floating], np.array([s.initial for s in crn.inputs]), params)
+    dy = NumpySimulator(crn).sensitivities(state[floating], [p.id for p in params])
     last = len(crn.layers)
     col = {s.id: i for i, s in enumerate(crn.floating)}
     readout = np.zeros((net.n_outputs, len(col)))

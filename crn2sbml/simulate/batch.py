@@ -23,7 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..crn import CRN
-from ..errors import InputError, NetworkError
+from ..errors import InputError, NetworkError, SimulationError
+from .base import Capability, Parameters, SimulatorBase
 
 DIVERGED = 1e12  # a concentration beyond this is taken as unbounded growth
 
@@ -433,10 +434,11 @@ def _bracketed_root_inner(c, powers, start, old, beta, gamma) -> tuple[np.ndarra
     return np.where(ok, y, np.nan), ok
 
 
-class BatchSimulator:
+class BatchSimulator(SimulatorBase):
     """Steady states (and time courses) of the CRN for many inputs and initial
     states at once, computed from the IR's reactions alone (not the forward
-    pass). Not a registered backend: it takes a batch of inputs, not one.
+    pass). It also implements the single-input ``Simulator`` protocol (a batch
+    of one), so it is a registered backend with the ``batch`` capability.
 
         sim = BatchSimulator(crn)
         states = sim.steady_states(x)      # (B, n_floating), floating order
@@ -444,13 +446,12 @@ class BatchSimulator:
     """
 
     name = "batch"
+    capabilities = frozenset({Capability.STEADY_STATE, Capability.BATCH})
     POLISH_ELEMENTS = 2e7  # members x reactions per polish chunk (~160 MB per array)
 
     def __init__(self, crn: CRN):
-        self.crn = crn
+        super().__init__(crn)
         self.system = BatchSystem(crn)
-        self.species = self.system.species
-        self.initial = np.array([s.initial for s in crn.floating])
         if self.system.polynomials is None:
             raise NetworkError("the batch simulator needs layer-diagonal dynamics: every reaction changes only "
                                "its own neuron, with earlier layers' species as catalysts")
@@ -548,3 +549,33 @@ class BatchSimulator:
         """Backward-Euler time courses of the full CRN (``BatchSystem.integrate``)."""
         xs = self.input_species(inputs)
         return self.system.integrate(self._y0(y0, xs.shape[0]), xs, t_end, **options)
+
+    # --- the single-input Simulator protocol (a batch of one) ----------------------
+    def _one(self, inputs, parameters: Parameters | None) -> tuple[np.ndarray, np.ndarray | None]:
+        xs = self._input_species(inputs)[None, :]
+        overrides = self._rate_values(parameters)
+        if not overrides:
+            return xs, None
+        k = self.system.k.copy()
+        ids = np.array(self.system.rate_ids)
+        for pid, value in overrides.items():
+            k[ids == pid] = self.crn.speed * value
+        return xs, k[None, :]
+
+    def advance(self, t_end: float, *, y0: np.ndarray | None = None, inputs=None,
+                parameters: Parameters | None = None) -> np.ndarray:
+        xs, k = self._one(inputs, parameters)
+        run = self.system.integrate(self._start(y0)[None, :], xs, float(t_end), k=k)
+        if run.diverged[0] or run.stalled[0]:
+            raise SimulationError(f"batch simulator: integration {'diverged' if run.diverged[0] else 'stalled'} "
+                                  f"before t={float(t_end):.3g}")
+        return run.state[0]
+
+    def polish(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None) -> tuple[np.ndarray, float]:
+        xs, k = self._one(inputs, parameters)
+        out, residual = self.system.polish(np.asarray(state, dtype=float)[None, :], xs, k=k)
+        return out[0], float(residual[0])
+
+    def rates(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None) -> np.ndarray:
+        xs, k = self._one(inputs, parameters)
+        return self.system.rhs(np.asarray(state, dtype=float)[None, :], xs, k)[0]

@@ -1,5 +1,5 @@
-"""COPASI backend (python-copasi): deterministic LSODA time courses and a
-checked steady state, as an independent third simulator next to roadrunner
+"""COPASI backend (python-copasi): deterministic LSODA time courses and
+Newton steady states, as an independent third simulator next to roadrunner
 and the numpy one.
 
 COPASI is imported only when a simulator is built, so importing this module
@@ -10,18 +10,17 @@ every data model alive until told otherwise, so forgetting would leak."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from types import ModuleType
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..crn import CRN
 from ..emit.sbml import to_sbml
-from ..errors import MissingDependencyError, ModelReadError, SteadyStateError
-from ..network import Network
-from ..theory import settling_time
-from .base import SteadyState, TimeCourse, checked_steady_state
+from ..errors import MissingDependencyError, ModelReadError, SimulationError
+from .base import Capability, Parameters, SimulatorBase, TimeCourse, check_time
 from .numpy_backend import MassActionSystem
 
 MIN_RESOLUTION = 1e-14
@@ -56,13 +55,15 @@ def _copasi() -> ModuleType:
     return COPASI
 
 
-class CopasiSimulator:
+class CopasiSimulator(SimulatorBase):
     """A CRN loaded into its own COPASI data model. ``crn`` is the IR; ``sbml``
     (SBML text) or ``path`` (an SBML file, read by COPASI itself) may be given
-    instead of re-emitting the model. Species are matched by SBML id, never
-    by COPASI's display name."""
+    instead of re-emitting the model. Species and parameters are matched by
+    SBML id, never by COPASI's display name. Every call sets the initial
+    values it needs and restores overridden rate constants afterwards."""
 
     name = "copasi"
+    capabilities = frozenset({Capability.STEADY_STATE, Capability.TIME_COURSE})
 
     def __init__(
         self,
@@ -73,8 +74,8 @@ class CopasiSimulator:
         rtol: float = 1e-10,
         atol: float = 1e-14,
     ):
+        super().__init__(crn)
         copasi = self._copasi = _copasi()
-        self.crn = crn
         self.rtol, self.atol = float(rtol), float(atol)
         self._dm: Any = copasi.CRootContainer.addDatamodel()
         try:
@@ -84,7 +85,7 @@ class CopasiSimulator:
             else:
                 ok = self._dm.importSBMLFromString(sbml if sbml is not None else to_sbml(crn))
             if not ok:
-                raise ModelReadError(f"COPASI could not import the SBML: {copasi.CCopasiMessage.getAllMessageText()}")
+                raise ModelReadError(f"COPASI could not import the SBML: {_one_line(copasi.CCopasiMessage.getAllMessageText())}")
             self._model = self._dm.getModel()
             by_id = {m.getSBMLId(): m for m in self._model.getMetabolites()}
             missing = [s.id for s in crn.species if s.id not in by_id]
@@ -97,10 +98,9 @@ class CopasiSimulator:
             self.close()
             raise
         self._metabs = {s.id: by_id[s.id] for s in crn.species}
+        self._values = {v.getSBMLId(): v for v in self._model.getModelValues()}
         self._system = MassActionSystem(crn)  # the IR's rates, to size Newton's resolution
-        self.floating = tuple(s.id for s in crn.floating)
         self._configure_tasks()
-        self.set_inputs(crn.input_values)
 
     # --- setup ---------------------------------------------------------------
     def _configure_tasks(self) -> None:
@@ -121,7 +121,7 @@ class CopasiSimulator:
         ss = self._dm.getTask("Steady-State")
         ss.setUpdateModel(False)
         sm = ss.getMethod()
-        # Newton only: the presimulation is ours (DESIGN.md section 5), with tolerances we chose
+        # Newton only: the presimulation is the acceptance policy's, with tolerances we chose
         sm.getParameter("Use Newton").setValue(True)
         sm.getParameter("Use Integration").setValue(False)
         sm.getParameter("Use Back Integration").setValue(False)
@@ -133,97 +133,111 @@ class CopasiSimulator:
         sp.setStabilityAnalysisRequested(False)
         self._tc, self._ss = tc, ss
 
-    def _set_initial(self, values: dict[str, float]) -> None:
-        """Set initial concentrations and let COPASI recompute the dependent
-        initial amounts (particle numbers) from them."""
+    def _set_initial(self, species: dict[str, float], parameters: dict[str, float] | None = None) -> None:
+        """Set initial concentrations (and rate constants) and let COPASI
+        recompute the dependent initial values (particle numbers) from them."""
         changed = self._copasi.ObjectStdVector()
-        for sid, v in values.items():
+        for sid, v in species.items():
             m = self._metabs[sid]
             m.setInitialConcentration(float(v))
             changed.append(m.getInitialConcentrationReference())
+        for pid, v in (parameters or {}).items():
+            if pid not in self._values:
+                raise ModelReadError(f"COPASI's model has no parameter '{pid}' (the rate constant may be inline "
+                                     "or local there); override only the model's global rate parameters")
+            self._values[pid].setInitialValue(float(v))
+            changed.append(self._values[pid].getInitialValueReference())
         self._model.updateInitialValues(changed)
 
-    def _reset(self) -> None:
-        """Every species back to the CRN's initial state (a steady-state run
-        moves the neurons' initial values to the presimulated state)."""
-        self._set_initial({s.id: s.initial for s in self.crn.species})
-
-    def set_inputs(self, values) -> None:
-        """Set input concentrations (held constant) and reset neurons to their initial values."""
-        self.crn = self.crn.with_inputs(values)
-        self._reset()
+    @contextlib.contextmanager
+    def _run(self, inputs, parameters: Parameters | None, y0: np.ndarray | None, initial: bool = True):
+        """COPASI's initial state for one call: inputs, neurons at ``y0`` (or
+        the CRN's initial state), rate constants; overrides undone after."""
+        crn = self._crn_for(inputs)
+        overrides = self._rate_values(parameters)
+        state = self._start(y0, initial=initial)
+        values = {s.id: s.initial for s in crn.inputs}
+        values.update(zip(self.species, state.tolist()))
+        try:
+            self._set_initial(values, overrides)
+            yield crn
+        finally:
+            if overrides:
+                self._set_initial({}, {pid: self.crn.parameter_index[pid].value for pid in overrides})
 
     # --- simulation ----------------------------------------------------------
-    def _run(self, task: Any, what: str) -> None:
+    def _process(self, task: Any, what: str) -> None:
         self._copasi.CCopasiMessage.clearDeque()
         if not task.process(True):  # True: start from the model's initial values
-            raise SteadyStateError(
-                f"copasi: {what} failed: {task.getProcessError() or self._copasi.CCopasiMessage.getAllMessageText()}"
+            raise SimulationError(
+                f"copasi: {what} failed: "
+                f"{_one_line(task.getProcessError() or self._copasi.CCopasiMessage.getAllMessageText())}"
             )
 
-    def time_course(self, t_end: float, points: int = 101, species: list[str] | None = None) -> TimeCourse:
-        self._reset()
-        return self._simulate(float(t_end), int(points), species)
-
-    def _simulate(self, t_end: float, points: int, species: list[str] | None) -> TimeCourse:
+    def _simulate(self, t_end: float, points: int, names: tuple[str, ...]) -> TimeCourse:
         problem = self._tc.getProblem()
         problem.setStepNumber(max(points - 1, 1))
         problem.setDuration(t_end)
         problem.setTimeSeriesRequested(True)
-        self._run(self._tc, "time course")
+        self._process(self._tc, "time course")
         ts = self._tc.getTimeSeries()
         steps = ts.getRecordedSteps()
         column = {ts.getSBMLId(i, self._dm): i for i in range(ts.getNumVariables())}
-        names = tuple(species) if species else self.floating
         # getConcentrationData converts COPASI's particle numbers back to concentrations
         time = np.array([ts.getData(k, 0) for k in range(steps)])
         values = np.array([[ts.getConcentrationData(k, column[s]) for s in names] for k in range(steps)])
         return TimeCourse(time, names, values.reshape(steps, len(names)))
 
-    def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None) -> SteadyState:
-        """Presimulate past the convergence bound, start COPASI's Newton from
-        the end state, then check the answer against the forward pass."""
-        x = self.crn.input_values
-        t = horizon if horizon is not None else settling_time(network, x, self.crn.speed, tol=1e-6)
-        self._reset()
-        end = self._simulate(float(t), 2, list(self.floating)).values[-1]
-        self._set_initial(dict(zip(self.floating, end)))
-        self._system.set_inputs(np.array([s.initial for s in self.crn.inputs]))
-        resolution = newton_resolution(self._system, np.asarray(end, dtype=float))  # floating order = the IR's
-        if not self._ss.getMethod().getParameter("Resolution").setValue(resolution):  # a Python float, or SWIG refuses
-            raise SteadyStateError(f"copasi: could not set the Newton resolution to {resolution!r}")
-        try:
-            self._run(self._ss, "steady-state task")
+    def time_course(self, t_end: float, points: int = 101, species: Sequence[str] | None = None, *,
+                    y0: np.ndarray | None = None, inputs=None, parameters: Parameters | None = None) -> TimeCourse:
+        t_end, points = check_time(t_end, points)
+        names, _ = self._columns(species)
+        with self._run(inputs, parameters, y0):
+            return self._simulate(t_end, points, names)
+
+    def advance(self, t_end: float, *, y0: np.ndarray | None = None, inputs=None,
+                parameters: Parameters | None = None) -> np.ndarray:
+        with self._run(inputs, parameters, y0):
+            return self._simulate(float(t_end), 2, self.species).values[-1].copy()
+
+    def rates(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None) -> np.ndarray:
+        with self._run(inputs, parameters, state, initial=False):
+            self._model.applyInitialValues()  # current values := initial values, and COPASI's rates at them
+            return np.array([self._metabs[s].getConcentrationRate() for s in self.species])
+
+    def polish(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None) -> tuple[np.ndarray, float]:
+        """COPASI's Newton from ``state``, with a resolution sized to the
+        state's rounding floor (``newton_resolution``)."""
+        with self._run(inputs, parameters, state, initial=False) as crn:
+            system = self._system
+            system.set_inputs(np.array([s.initial for s in crn.inputs]))
+            resolution = newton_resolution(system, np.asarray(state, dtype=float))
+            if not self._ss.getMethod().getParameter("Resolution").setValue(resolution):  # a Python float, or SWIG refuses
+                raise SimulationError(f"copasi: could not set the Newton resolution to {resolution!r}")
+            self._process(self._ss, "steady-state task")
             result = self._ss.getResult()
             if result != self._copasi.CSteadyStateMethod.found:
-                raise SteadyStateError(
-                    f"copasi: Newton from the state at t={t:.3g} did not converge to resolution {resolution:.3g} "
-                    f"(result code {result}); "
-                    "simulate longer (a larger horizon) before polishing"
-                )
-            metabs = [self._metabs[s] for s in self.floating]
+                raise SimulationError(f"copasi: Newton did not converge to resolution {resolution:.3g} "
+                                      f"(result code {result}); simulate longer before polishing")
+            metabs = [self._metabs[s] for s in self.species]
             values = np.array([m.getConcentration() for m in metabs])
             residual = max((abs(m.getConcentrationRate()) for m in metabs), default=0.0)
-        finally:
-            self._reset()  # leave the model at the CRN's initial state
-        return checked_steady_state(self.crn, network, self.floating, values, residual, t, self.name, rtol)
+        return values, float(residual)
 
     # --- lifetime ------------------------------------------------------------
     def close(self) -> None:
         """Remove the data model from COPASI's root container (idempotent)."""
         dm, self._dm = getattr(self, "_dm", None), None
-        self._metabs, self._model = {}, None
+        self._metabs, self._model, self._values = {}, None, {}
         if dm is not None:
             self._copasi.CRootContainer.removeDatamodel(dm)
-
-    def __enter__(self) -> "CopasiSimulator":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __del__(self) -> None:
         try:
             self.close()
         except Exception:  # interpreter shutdown: COPASI may already be torn down
             pass
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

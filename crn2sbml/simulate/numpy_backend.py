@@ -5,16 +5,17 @@ cross-check each other."""
 
 from __future__ import annotations
 
+import warnings
+from typing import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import MatrixRankWarning, splu, spsolve
 
 from ..crn import CRN
-from ..errors import SteadyStateError
-from ..network import Network
-from ..theory import settling_time
-from .base import SteadyState, TimeCourse, checked_steady_state
+from ..errors import InputError, SimulationError
+from .base import Capability, Parameters, SimulatorBase, TimeCourse, check_time
 
 
 class MassActionSystem:
@@ -92,60 +93,105 @@ class MassActionSystem:
         return (self.S @ D).tocsc()
 
 
-class NumpySimulator:
+class NumpySimulator(SimulatorBase):
+    """The IR's mass-action ODEs in scipy (BDF with the analytic sparse
+    Jacobian, rtol 1e-10) and a Newton polish on the same rates."""
+
     name = "numpy"
+    capabilities = frozenset({Capability.STEADY_STATE, Capability.TIME_COURSE, Capability.SENSITIVITIES})
 
     def __init__(self, crn: CRN):
-        self.crn = crn
+        super().__init__(crn)
         self.system = MassActionSystem(crn)
-        self.initial = np.array([s.initial for s in crn.floating])
-        self.floating = self.system.floating
+        self._k = self.system.k.copy()
+        self._rate_ids = np.array([r.rate for r in crn.reactions])
 
-    def set_inputs(self, values) -> None:
-        self.crn = self.crn.with_inputs(values)
-        self.system.set_inputs(np.array([s.initial for s in self.crn.inputs]))
+    def _configure(self, inputs, parameters: Parameters | None) -> MassActionSystem:
+        """The system at these inputs and rate constants (set on every call, so nothing leaks between calls)."""
+        system = self.system
+        system.set_inputs(self._input_species(inputs))
+        system.k = self._k
+        overrides = self._rate_values(parameters)
+        if overrides:
+            system.k = self._k.copy()
+            for pid, value in overrides.items():
+                system.k[self._rate_ids == pid] = self.crn.speed * value
+        return system
 
-    def time_course(self, t_end: float, points: int = 101, species: list[str] | None = None, *, y0: np.ndarray | None = None) -> TimeCourse:
-        t_eval = np.linspace(0.0, float(t_end), int(points))
-        start = self.initial if y0 is None else np.asarray(y0, dtype=float)
-        sol = solve_ivp(self.system.rhs, (0.0, float(t_end)), start, method="BDF",
-                        jac=self.system.jacobian, t_eval=t_eval, rtol=1e-10, atol=1e-14)
-        if not sol.success:
-            raise SteadyStateError(f"numpy simulator: integration failed: {sol.message}")
-        names = tuple(species) if species else self.floating
-        cols = [self.floating.index(s) for s in names]
+    def _integrate(self, system: MassActionSystem, start: np.ndarray, t_end: float, t_eval=None):
+        # a broken model (NaN rates, unbounded growth) overflows or makes BDF's
+        # factorisation singular: the solver's failure becomes SimulationError
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", MatrixRankWarning)
+            try:
+                sol = solve_ivp(system.rhs, (0.0, t_end), start, method="BDF", jac=system.jacobian,
+                                t_eval=t_eval, rtol=1e-10, atol=1e-14)
+            except (RuntimeError, ValueError, ArithmeticError) as exc:
+                raise SimulationError(f"numpy simulator: integration failed before t={t_end:.3g}: {exc}") from None
+        if not sol.success or not np.all(np.isfinite(sol.y)):
+            raise SimulationError(f"numpy simulator: integration failed before t={t_end:.3g}: {sol.message}")
+        return sol
+
+    def time_course(self, t_end: float, points: int = 101, species: Sequence[str] | None = None, *,
+                    y0: np.ndarray | None = None, inputs=None, parameters: Parameters | None = None) -> TimeCourse:
+        t_end, points = check_time(t_end, points)
+        names, cols = self._columns(species)
+        system = self._configure(inputs, parameters)
+        sol = self._integrate(system, self._start(y0), t_end, np.linspace(0.0, t_end, points))
         return TimeCourse(sol.t, names, sol.y[cols].T.copy())
 
-    def polish(self, c: np.ndarray, iterations: int = 30) -> tuple[np.ndarray, float]:
-        """Newton on dc/dt = 0 from a presimulated state."""
-        sysm = self.system
-        for _ in range(iterations):
-            f = sysm.rhs(0.0, c)
-            step = spsolve(sysm.jacobian(0.0, c), f)
-            c = c - np.atleast_1d(step)
-            if np.max(np.abs(step)) <= 1e-15 * max(1.0, float(np.max(np.abs(c)))):
-                break
-        return c, float(np.max(np.abs(sysm.rhs(0.0, c)))) if c.size else 0.0
+    def advance(self, t_end: float, *, y0: np.ndarray | None = None, inputs=None,
+                parameters: Parameters | None = None) -> np.ndarray:
+        system = self._configure(inputs, parameters)
+        return self._integrate(system, self._start(y0), float(t_end)).y[:, -1].copy()
 
-    def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None,
-                     retries: int = 3) -> SteadyState:
-        """Integrate past the convergence bound, Newton-polish, check. The bound
-        is exact for the smoothed ReLU; for other q the escape from y = 0 can be
-        slower, so on a failed check integrate on (doubling the span) and retry."""
-        x = self.crn.input_values
-        t = horizon if horizon is not None else settling_time(network, x, self.crn.speed, tol=1e-6)
-        state, total = self.initial, 0.0
-        last: SteadyStateError | None = None
-        for _ in range(retries + 1):
-            sol = solve_ivp(self.system.rhs, (total, total + t), state, method="BDF",
-                            jac=self.system.jacobian, rtol=1e-8, atol=1e-12)
-            if not sol.success:
-                raise SteadyStateError(f"numpy simulator: integration failed: {sol.message}")
-            state, total = sol.y[:, -1], total + t
-            c, residual = self.polish(state)
-            try:
-                return checked_steady_state(self.crn, network, self.floating, c, residual, total, self.name, rtol)
-            except SteadyStateError as exc:
-                last = exc
-                t *= 2
-        raise SteadyStateError(f"numpy simulator found no checked steady state after {total:.3g} time units: {last}")
+    def rates(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None) -> np.ndarray:
+        return self._configure(inputs, parameters).rhs(0.0, np.asarray(state, dtype=float))
+
+    def polish(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None,
+               iterations: int = 30) -> tuple[np.ndarray, float]:
+        """Newton on dc/dt = 0 from a presimulated state."""
+        sysm = self._configure(inputs, parameters)
+        c = np.asarray(state, dtype=float).copy()
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", MatrixRankWarning)  # a singular Jacobian is reported below
+            for _ in range(iterations if c.size else 0):
+                f = sysm.rhs(0.0, c)
+                try:
+                    step = np.atleast_1d(spsolve(sysm.jacobian(0.0, c), f))
+                except RuntimeError as exc:  # a singular Jacobian (scipy raises RuntimeError on exact singularity)
+                    raise SimulationError(f"numpy simulator: Newton polish failed: {exc}") from None
+                if not np.all(np.isfinite(step)):
+                    raise SimulationError("numpy simulator: Newton polish failed: singular Jacobian")
+                c = c - step
+                if np.max(np.abs(step), initial=0.0) <= 1e-15 * max(1.0, float(np.max(np.abs(c), initial=0.0))):
+                    break
+            residual = float(np.max(np.abs(sysm.rhs(0.0, c)))) if c.size else 0.0
+        return c, residual
+
+    def sensitivities(self, state: np.ndarray, parameters: Sequence[str], species: Sequence[str] | None = None, *,
+                      inputs=None) -> np.ndarray:
+        """d(species)/d(rate constant) at the fixed point ``state`` by the
+        implicit function theorem, J dy = -dF/dk over all floating species at
+        once, (len(parameters), len(species)). Knows nothing of layers or rails."""
+        names, cols = self._columns(species)
+        system = self._configure(inputs, None)
+        state = np.asarray(state, dtype=float)
+        full = np.concatenate([state, system.fixed])
+        monomial = np.prod(full[system.idx] ** system.pow, axis=1)  # rate / (speed * k)
+        known = self.crn.parameter_index
+        unknown = [p for p in parameters if p not in known]
+        if unknown:
+            raise InputError(f"numpy: unknown rate parameter(s) {', '.join(unknown[:5])}")
+        columns = np.zeros((len(self.crn.reactions), len(parameters)))
+        for col, pid in enumerate(parameters):
+            hit = self._rate_ids == pid
+            columns[hit, col] = self.crn.speed * monomial[hit]
+        dF = system.S @ columns  # (n, P)
+        if not system.n:
+            return np.zeros((len(parameters), 0))
+        try:
+            dy = splu(system.jacobian(0.0, state).tocsc()).solve(-np.asarray(dF))
+        except RuntimeError as exc:
+            raise SimulationError(f"numpy: the Jacobian at the fixed point is singular ({exc})") from None
+        return np.asarray(dy).reshape(system.n, len(parameters)).T[:, cols]

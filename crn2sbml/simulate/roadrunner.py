@@ -2,44 +2,40 @@
 
 Loading is configured as measured in DESIGN.md section 4 (LLJIT, no LLVM
 optimisation, no Python dynamic properties, no conserved-moiety analysis).
-The steady state is never roadrunner's raw answer: we presimulate past the
-convergence bound, then Newton-polish on roadrunner's rates, then check
-against the forward pass."""
+The backend returns unchecked states; crn2sbml never reports roadrunner's raw
+``steadyState()`` (see :mod:`crn2sbml.simulate.acceptance`)."""
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+import functools
 import hashlib
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
-from ..errors import SteadyStateError
-from ..network import Network
-from ..theory import settling_time
-from .base import SteadyState, TimeCourse, checked_steady_state
+from ..errors import InputError, ModelReadError, SimulationError
+from .base import Capability, Parameters, SimulatorBase, TimeCourse, check_time
 
-_configured = False
-
-
-def _roadrunner():  # imported lazily: loading LLVM is not free
-    global _configured
+@functools.cache
+def _roadrunner():
+    """The roadrunner module, configured once per process (its Config is
+    process-wide). Imported lazily: loading LLVM is not free."""
     import roadrunner
 
-    if not _configured:
-        cfg = roadrunner.Config
-        cfg.setValue(cfg.LLVM_BACKEND, cfg.LLJIT)
-        cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, cfg.NONE)
-        cfg.setValue(cfg.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES, True)
-        # Conserved-moiety analysis stays off (roadrunner's default; these
-        # CRNs have no conservation laws). Setting the related warning flag
-        # crashes roadrunner 2.10, so it is left alone.
-        _configured = True
+    cfg = roadrunner.Config
+    cfg.setValue(cfg.LLVM_BACKEND, cfg.LLJIT)
+    cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, cfg.NONE)
+    cfg.setValue(cfg.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES, True)
+    # Conserved-moiety analysis stays off (roadrunner's default; these CRNs
+    # have no conservation laws). Setting the related warning flag crashes
+    # roadrunner 2.10, so it is left alone.
     return roadrunner
 
 
@@ -117,103 +113,162 @@ def load_roadrunner(sbml: str, cache: Path | None = None):
     return rr
 
 
-class RoadRunnerSimulator:
+class RoadRunnerSimulator(SimulatorBase):
     """A loaded model. ``crn`` is the IR; ``sbml`` may be given to load an
     existing file's text instead of re-emitting it. ``cache``: a folder for
     compiled models, True for the default one, False for none; by default
-    models of ``CACHE_MIN_REACTIONS`` or more reactions use the default folder."""
+    models of ``CACHE_MIN_REACTIONS`` or more reactions use the default folder.
+
+    Every call resets the model and sets its inputs, rate constants and
+    initial state itself, and restores overridden rate constants afterwards."""
 
     name = "roadrunner"
+    capabilities = frozenset({Capability.STEADY_STATE, Capability.TIME_COURSE, Capability.SENSITIVITIES})
 
     def __init__(self, crn: CRN, sbml: str | None = None, *, rtol: float = 1e-10, atol: float = 1e-14,
                  cache: bool | str | os.PathLike[str] | None = None):
-        self.crn = crn
-        self.rr = load_roadrunner(model_text(crn, sbml), _cache_folder(cache, len(crn.reactions)))
+        super().__init__(crn)
+        try:
+            self.rr = load_roadrunner(model_text(crn, sbml), _cache_folder(cache, len(crn.reactions)))
+        except RuntimeError as exc:
+            raise SimulationError(f"roadrunner could not load the model: {_first_line(exc)}") from None
         # (conservedMoietyAnalysis is off by default; even assigning False
         # to it regenerates the model, seconds on mid-size networks.)
         integ = self.rr.getIntegrator()
         integ.setValue("relative_tolerance", rtol)
         integ.setValue("absolute_tolerance", atol)
         integ.setValue("maximum_num_steps", 200000)
-        self.floating = tuple(self.rr.model.getFloatingSpeciesIds())
-        self.set_inputs(crn.input_values)
+        ids = list(self.rr.model.getFloatingSpeciesIds())
+        missing = [s for s in self.species if s not in ids]
+        if missing:
+            raise ModelReadError(f"the SBML roadrunner loaded lacks floating species {', '.join(missing[:5])} of "
+                                 f"CRN '{crn.name}'; load the SBML this CRN was read from")
+        self._order = np.array([ids.index(s) for s in self.species], dtype=np.int64)  # IR order -> roadrunner's
+        self._ids = tuple(ids)
+        self._loaded: np.ndarray | None = None  # input species values last written into the model
 
-    def set_inputs(self, values) -> None:
-        """Set the network-level inputs (encoded into the input species, held
-        constant) and reset neurons to their initial values."""
-        self.crn = self.crn.with_inputs(values)
-        # The ExecutableModel's setter: RoadRunner.setValue("init(...)")
-        # regenerates the whole model (seconds on mid-size networks).
-        for s in self.crn.inputs:
-            self.rr.model.setValue(f"init([{s.id}])", s.initial)
-            self.rr.model.setValue(f"[{s.id}]", s.initial)
-        self.rr.reset()
+    # --- one call's setup -------------------------------------------------------------
+    def _to_rr(self, state: np.ndarray) -> np.ndarray:
+        out = np.empty(len(self._ids))
+        out[self._order] = state
+        if len(self._ids) > len(self.species):  # species roadrunner floats that the IR does not (none for our models)
+            out[np.setdiff1d(np.arange(len(self._ids)), self._order)] = 0.0
+        return out
 
-    def set_state(self, values: np.ndarray) -> None:
-        """Set the current neuron concentrations (floating species order)."""
-        self.rr.model.setFloatingSpeciesConcentrations(np.asarray(values, dtype=float))
-
-    def time_course(self, t_end: float, points: int = 101, species: list[str] | None = None, *, reset: bool = True) -> TimeCourse:
-        if reset:
-            self.rr.reset()
-        names = tuple(species) if species else self.floating
-        self.rr.timeCourseSelections = ["time"] + [f"[{s}]" for s in names]
-        result = np.array(self.rr.simulate(0.0, float(t_end), int(points)))
-        return TimeCourse(result[:, 0].copy(), names, result[:, 1:].copy())
-
-    def rates_of_change(self) -> np.ndarray:
-        return np.asarray(self.rr.getRatesOfChange(), dtype=float)
+    def _set_state(self, state: np.ndarray) -> None:
+        self.rr.model.setFloatingSpeciesConcentrations(self._to_rr(np.asarray(state, dtype=float)))
 
     def _state(self) -> np.ndarray:
-        return np.asarray(self.rr.model.getFloatingSpeciesConcentrations(), dtype=float)
+        return np.asarray(self.rr.model.getFloatingSpeciesConcentrations(), dtype=float)[self._order]
 
-    def polish(self, iterations: int = 25) -> tuple[np.ndarray, float]:
+    @contextlib.contextmanager
+    def _run(self, inputs, parameters: Parameters | None, y0: np.ndarray | None, initial: bool = True):
+        """The model at time 0 with these inputs, rate constants and state
+        (an initial state, or any state for rates and Newton); tool errors
+        become SimulationError; overrides are undone after."""
+        values = self._input_species(inputs)
+        overrides = self._rate_values(parameters)
+        start = self._start(y0, initial=initial) if y0 is not None else None
+        model = self.rr.model
+        try:
+            if self._loaded is None or not np.array_equal(values, self._loaded):
+                # the ExecutableModel's setter: RoadRunner.setValue("init(...)")
+                # regenerates the whole model (seconds on mid-size networks)
+                for s, v in zip(self.crn.inputs, values):
+                    model.setValue(f"init([{s.id}])", float(v))
+                    model.setValue(f"[{s.id}]", float(v))
+                self._loaded = values
+            for pid, v in overrides.items():
+                model.setValue(pid, v)
+            self.rr.reset()
+            if start is not None:
+                self._set_state(start)
+            yield
+        except RuntimeError as exc:
+            self._loaded = None
+            raise SimulationError(f"roadrunner: {_first_line(exc)}") from None
+        finally:
+            for pid in overrides:
+                model.setValue(pid, self.crn.parameter_index[pid].value)
+
+    # --- the protocol ---------------------------------------------------------------
+    def time_course(self, t_end: float, points: int = 101, species: Sequence[str] | None = None, *,
+                    y0: np.ndarray | None = None, inputs=None, parameters: Parameters | None = None) -> TimeCourse:
+        t_end, points = check_time(t_end, points)
+        names, _ = self._columns(species)
+        with self._run(inputs, parameters, y0):
+            self.rr.timeCourseSelections = ["time"] + [f"[{s}]" for s in names]
+            result = np.array(self.rr.simulate(0.0, t_end, points))
+        return TimeCourse(result[:, 0].copy(), names, result[:, 1:].copy())
+
+    def advance(self, t_end: float, *, y0: np.ndarray | None = None, inputs=None,
+                parameters: Parameters | None = None) -> np.ndarray:
+        with self._run(inputs, parameters, y0):
+            self.rr.timeCourseSelections = ["time"]
+            self.rr.simulate(0.0, float(t_end), 2)
+            return self._state()
+
+    def rates(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None) -> np.ndarray:
+        with self._run(inputs, parameters, state, initial=False):
+            return self._rates()
+
+    def _rates(self) -> np.ndarray:
+        return np.asarray(self.rr.model.getFloatingSpeciesConcentrationRates(), dtype=float)[self._order]
+
+    def polish(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None,
+               iterations: int = 25) -> tuple[np.ndarray, float]:
         """Newton on roadrunner's own rates of change, with a finite-difference
         Jacobian (n+1 model evaluations). roadrunner's getFullJacobian and
         NLEQ2 build elasticities reaction by reaction: 26 s for a 32-32-10
         model here, against milliseconds for this."""
-        c = self._state()
-        f = self.rates_of_change()
-        n = c.size
-        for _ in range(iterations):
-            if n == 0 or float(np.max(np.abs(f))) <= 1e-15 * max(1.0, float(np.max(c))):
-                break
-            jac = np.empty((n, n))
-            h = 1e-7 * np.maximum(np.abs(c), 1e-8)
-            for i in range(n):
-                probe = c.copy()
-                probe[i] += h[i]
-                self.set_state(probe)
-                jac[:, i] = (self.rates_of_change() - f) / h[i]
-            step = np.linalg.solve(jac, f)
-            damp = 1.0
-            while np.any(c - damp * step <= 0) and damp > 1e-6:  # stay in the positive orthant
-                damp *= 0.5
-            c = c - damp * step
-            self.set_state(c)
-            f = self.rates_of_change()
-        return c, float(np.max(np.abs(f))) if n else 0.0
+        with self._run(inputs, parameters, state, initial=False):
+            c = self._state()
+            f = self._rates()
+            n = c.size
+            for _ in range(iterations):
+                if n == 0 or float(np.max(np.abs(f))) <= 1e-15 * max(1.0, float(np.max(c))):
+                    break
+                jac = np.empty((n, n))
+                h = 1e-7 * np.maximum(np.abs(c), 1e-8)
+                for i in range(n):
+                    probe = c.copy()
+                    probe[i] += h[i]
+                    self._set_state(probe)
+                    jac[:, i] = (self._rates() - f) / h[i]
+                try:
+                    step = np.linalg.solve(jac, f)
+                except np.linalg.LinAlgError as exc:
+                    raise SimulationError(f"roadrunner: Newton polish failed: {exc}") from None
+                damp = 1.0
+                while np.any(c - damp * step <= 0) and damp > 1e-6:  # stay in the positive orthant
+                    damp *= 0.5
+                c = c - damp * step
+                self._set_state(c)
+                f = self._rates()
+            return c, float(np.max(np.abs(f))) if n else 0.0
 
-    def steady_state(self, network: Network, *, rtol: float = 1e-8, horizon: float | None = None, retries: int = 3) -> SteadyState:
-        """Presimulate past the convergence bound, Newton-polish, check.
-        On a failed check simulate on (doubling the horizon) and try again."""
-        x = self.crn.input_values
-        t = horizon if horizon is not None else settling_time(network, x, self.crn.speed, tol=1e-6)
-        self.rr.reset()
-        self.rr.timeCourseSelections = ["time"]
-        total = 0.0
-        last: Exception | None = None
-        for _ in range(retries + 1):
-            self.rr.simulate(total, total + t, 2)
-            total += t
-            state = self._state()
-            try:
-                values, residual = self.polish()
-                return checked_steady_state(
-                    self.crn, network, self.floating, values, residual, total, self.name, rtol
-                )
-            except (np.linalg.LinAlgError, SteadyStateError) as exc:
-                last = exc
-                self.set_state(state)  # undo a bad polish, keep integrating
-                t *= 2
-        raise SteadyStateError(f"roadrunner found no checked steady state after simulating {total:.3g} time units: {last}")
+    def sensitivities(self, state: np.ndarray, parameters: Sequence[str], species: Sequence[str] | None = None, *,
+                      inputs=None) -> np.ndarray:
+        """roadrunner's unscaled concentration control coefficients (getuCC)
+        at the fixed point ``state``, (len(parameters), len(species)). getuCC
+        differentiates with roadrunner's own MCA step: good to about 1e-3."""
+        names, _ = self._columns(species)
+        unknown = [p for p in parameters if p not in self.crn.parameter_index]
+        if unknown:
+            raise InputError(f"roadrunner: unknown rate parameter(s) {', '.join(unknown[:5])}")
+        with self._run(inputs, None, state, initial=False):
+            return np.array([[self.rr.getuCC(s, p) for s in names] for p in parameters]).reshape(len(parameters),
+                                                                                                 len(names))
+
+    def default_steady_state(self, *, inputs=None) -> np.ndarray:
+        """roadrunner's own ``steadyState()`` (default solver, from the model's
+        initial state), unchecked: what a user's plain call returns. Not what
+        crn2sbml relies on (see ``find_steady_state``)."""
+        with self._run(inputs, None, None):
+            self.rr.steadyState()
+            return self._state()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

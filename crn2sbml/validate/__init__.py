@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from typing import Callable
 
-from ..errors import InputError, SteadyStateError
+from ..errors import Crn2SbmlError
 from ..network import Network
 from .agreement import check_agreement
 from .convergence import check_convergence
@@ -45,18 +46,19 @@ CHECKS: dict[str, Check] = {
 
 
 def run_check(name: str, subject: Subject, options: Options) -> CheckResult:
-    """One check, timed. A simulator that cannot establish a steady state, or
-    a sampled input the reference network does not accept (its input_ranges
-    differ from the model's), is a failed check, not a crash."""
+    """One check, timed. A simulator that fails or cannot establish a steady
+    state, a sampled input the reference network does not accept (its
+    input_ranges differ from the model's), a model a backend refuses: each is
+    a failed check with its reason, not a crash."""
     start = time.perf_counter()
     try:
         result = CHECKS[name](subject, options)
-    except (SteadyStateError, InputError) as exc:
-        result = CheckResult(name, False, str(exc))
+    except Crn2SbmlError as exc:
+        result = CheckResult(name, False, f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - start
-    options.say(f"  {subject.label}: {name} {'ok' if result.passed else 'FAILED'} ({seconds:.1f} s)")
+    options.say(f"  {subject.label}: {name} {result.status} ({seconds:.1f} s)")
     reason = " ".join(result.reason.split())  # one line: simulator messages can span several
-    return CheckResult(result.name, result.passed, reason, result.figures, result.plots, seconds)
+    return replace(result, reason=reason, seconds=seconds)
 
 
 def validate(
@@ -65,20 +67,37 @@ def validate(
     *,
     options: Options | None = None,
     checks: tuple[str, ...] | None = None,
+    accept_edits: bool = False,
 ) -> ValidationReport:
-    """Validate a crn2sbml SBML file or a network JSON. ``network`` (a Network
-    or a JSON path) is what the model must compute; without it the model is
-    held to the network read back from its own annotations and reactions."""
+    """Validate an SBML file as it comes (crn2sbml's own, edited, or foreign)
+    or a network JSON. ``network`` (a Network or a JSON path) is what the
+    model must compute; without it the model is held to the network it was
+    compiled from (its annotations), so a hand edit fails the structure check,
+    or, with ``accept_edits``, to the network it now encodes."""
     options = options or Options()
     start = time.perf_counter()
-    subject = load_subject(model, network)
+    subject = load_subject(model, network, accept_edits=accept_edits)
     ranges = options.sampling_ranges(subject.crn)  # InputError before any check runs
     names = tuple(CHECKS) if checks is None else checks
-    results = tuple(run_check(name, subject, options) for name in names)
+    try:
+        results = tuple(run_check(name, subject, options) for name in names)
+    finally:
+        subject.close()
     settings = {k: v for k, v in vars(options).items() if k != "progress"}
     settings["input_sampling_ranges"] = dict(zip(subject.crn.input_names, ranges.tolist()))
-    settings["reference"] = ("given" if subject.reference_given else "read back from the model")
+    settings["reference"] = REFERENCE_KINDS[subject.reference_kind]
+    if subject.model.edits:
+        settings["hand_edits"] = [str(e) for e in subject.model.edits]
     return ValidationReport(subject.label, subject.source, results, settings, time.perf_counter() - start)
+
+
+REFERENCE_KINDS = {
+    "given": "given (--network)",
+    "compiled": "the network the model was compiled from (its annotations; hand edits not accepted)",
+    "edits accepted": "the network the model encodes after its hand edits (edits accepted)",
+    "read back": "read back from the model",
+    "": "none: the model encodes no network",
+}
 
 
 __all__ = [

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..theory import settling_time
 from .result import CheckResult, Plot, Series
-from .subject import Options, Subject, no_network
+from .subject import Options, Subject, no_network, not_simulable
 
 FIXED_STATES = (("all-zero", 0.0), ("tiny 1e-12", 1e-12), ("large 1e3", 1e3), ("very large 1e6", 1e6))
 SPREAD = (-12.0, 6.0)  # log10 range of the spread initial states
@@ -27,12 +26,15 @@ def initial_states(n: int, count: int, rng: np.random.Generator) -> tuple[list[s
 
 def horizon(subject: Subject, xs: np.ndarray) -> float:
     """Twice the slowest settling bound (to 1e-10) and room for a 1e6 start to collapse (y ~ 1/t)."""
-    assert subject.network is not None
+    assert subject.reference is not None
     speed = subject.crn.speed
-    return 2.0 * max(settling_time(subject.network, x, speed, tol=1e-10) for x in xs) + 10.0 / speed
+    return 2.0 * max(subject.reference.settling_time(x, tol=1e-10) for x in xs) + 10.0 / speed
 
 
 def check_convergence(subject: Subject, options: Options) -> CheckResult:
+    refused = not_simulable("convergence", subject)
+    if refused:
+        return refused
     if subject.network is None:
         return no_network("convergence", subject)
     system, crn = subject.batch, subject.crn
@@ -98,20 +100,13 @@ def _rerun_sample(subject: Subject, options: Options, X: np.ndarray, Y0: np.ndar
                   want: np.ndarray) -> list[float]:
     """A sample of the sweep's trajectories rerun in a second simulator
     (roadrunner, or the numpy backend where roadrunner is skipped)."""
-    skipped = subject.roadrunner_skipped(options)
     sim = subject.steady_simulator(options)
-    order = [subject.batch.species.index(s) for s in sim.floating]
     picks = options.rng(6).choice(len(X), size=min(options.roadrunner_sample, len(X)), replace=False)
     errors = []
     for m in picks:
-        sim.set_inputs(X[m])
-        if skipped:
-            values, _ = subject.numpy.polish(subject.numpy.time_course(t_end, 2, y0=Y0[m, order]).values[-1])
-        else:
-            sim.set_state(Y0[m, order])
-            sim.rr.simulate(0.0, t_end, 2)
-            values, _ = sim.polish()
-        errors.append(float(np.max(np.abs(values - want[m, order]) / want[m, order])))
+        end = sim.advance(t_end, y0=Y0[m], inputs=X[m])
+        values, _ = sim.polish(end, inputs=X[m])
+        errors.append(float(np.max(np.abs(values - want[m]) / want[m])))
     return errors
 
 

@@ -45,7 +45,7 @@ def to_html(report: ValidationReport) -> str:
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>crn2sbml validation: {esc(report.model)}</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}.pass{color:#070}.fail{color:#b00}"
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}.pass{color:#070}.fail{color:#b00}.na{color:#777}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;"
         "vertical-align:top;font-size:small}img{margin:4px}</style></head><body>",
         f"<h1>{esc(report.model)}: <span class='{verdict.lower()}'>{verdict}</span></h1>",
@@ -53,14 +53,14 @@ def to_html(report: ValidationReport) -> str:
         "<table><tr><th>check</th><th>result</th><th>reason</th><th>s</th></tr>",
     ]
     for c in report.checks:
-        cls = "pass" if c.passed else "fail"
+        cls = "pass" if c.passed else "fail" if c.applicable else "na"
         parts.append(f"<tr><td><a href='#{c.name}'>{esc(c.name)}</a></td><td class='{cls}'>"
-                     f"{'pass' if c.passed else 'FAIL'}</td><td>{esc(c.reason)}</td><td>{c.seconds:.2f}</td></tr>")
+                     f"{c.status}</td><td>{esc(c.reason)}</td><td>{c.seconds:.2f}</td></tr>")
     parts.append("</table>")
     parts.append(f"<h2>settings</h2><pre>{esc(json.dumps(report.to_dict()['settings'], indent=1))}</pre>")
     for c, d in zip(report.checks, report.to_dict()["checks"]):
-        parts.append(f"<h2 id='{c.name}'>{esc(c.name)}: <span class='{'pass' if c.passed else 'fail'}'>"
-                     f"{'pass' if c.passed else 'FAIL'}</span></h2><p>{esc(c.reason)}</p><table>")
+        parts.append(f"<h2 id='{c.name}'>{esc(c.name)}: <span class='{'pass' if c.passed else 'fail' if c.applicable else 'na'}'>"
+                     f"{c.status}</span></h2><p>{esc(c.reason)}</p><table>")
         for key, value in d["figures"].items():
             text = json.dumps(value)
             if len(text) > MAX_FIGURE_CHARS:

@@ -36,7 +36,9 @@ class Plot:
 @dataclass(frozen=True)
 class CheckResult:
     """One check: its verdict, the reason (why it failed, or what passed),
-    the figures behind it and its plots."""
+    the figures behind it and its plots. A check that does not apply to the
+    model (``applicable`` False, e.g. the construction's checks on a foreign
+    model) neither passes nor fails the report."""
 
     name: str
     passed: bool
@@ -44,11 +46,21 @@ class CheckResult:
     figures: dict[str, Any] = field(default_factory=dict)
     plots: tuple[Plot, ...] = ()
     seconds: float = 0.0
+    applicable: bool = True
+
+    @classmethod
+    def not_applicable(cls, name: str, reason: str) -> "CheckResult":
+        return cls(name, False, reason, applicable=False)
+
+    @property
+    def status(self) -> str:
+        return "n/a" if not self.applicable else "pass" if self.passed else "FAIL"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "passed": self.passed,
+            "applicable": self.applicable,
             "reason": self.reason,
             "seconds": round(self.seconds, 3),
             "figures": json_safe(self.figures),
@@ -65,11 +77,11 @@ class ValidationReport:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        return all(c.passed for c in self.checks if c.applicable)
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:
-        return tuple(c for c in self.checks if not c.passed)
+        return tuple(c for c in self.checks if c.applicable and not c.passed)
 
     def __getitem__(self, name: str) -> CheckResult:
         for c in self.checks:
@@ -93,7 +105,7 @@ class ValidationReport:
     def summary(self) -> str:
         lines = [f"{self.model}: {'PASS' if self.passed else 'FAIL'} ({self.seconds:.1f} s)"]
         for c in self.checks:
-            lines.append(f"  {'ok  ' if c.passed else 'FAIL'} {c.name:<12s} {c.reason}")
+            lines.append(f"  {'ok' if c.passed else c.status:<4s} {c.name:<12s} {c.reason}")
         return "\n".join(lines)
 
 

@@ -11,11 +11,10 @@ constant (or a stated random sample); outputs are the output units' readouts
   for a q-term k*y^p (eps: p = 0) dF_r/dk = s*y_r^p. The unit's value moves by
   a_r*dy_r; downstream layers multiply by W and the activation's derivative
   (sum_r a_r s_r sigma'(s_r z + t_r)).
-- implicit function theorem on the CRN (``implicit_gradient``): at the
-  simulated fixed point, J dy/dk = -dF/dk over all floating species at once,
-  J the analytic mass-action Jacobian (MassActionSystem), dF/dk the
-  stoichiometry column times the reaction's monomial. Knows nothing of
-  layers, rails or activations.
+- implicit function theorem on the CRN (``NumpySimulator.sensitivities``):
+  at the simulated fixed point, J dy/dk = -dF/dk over all floating species at
+  once, J the analytic mass-action Jacobian, dF/dk the stoichiometry column
+  times the reaction's monomial. Knows nothing of layers, rails or activations.
 - roadrunner: its unscaled concentration control coefficients (getuCC) on
   small models; otherwise central finite differences of roadrunner's steady
   state (time course + Newton polish, positivity and residual checked).
@@ -30,16 +29,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy.sparse.linalg import splu
 
 from ..crn import CRN, Parameter
 from ..errors import SteadyStateError
 from ..inputs import encode_input
 from ..network import Layer, Network
-from ..simulate.numpy_backend import MassActionSystem
+from ..simulate import find_steady_state
 from ..theory import convergence_rates, settling_time
 from .result import CheckResult, Plot, Series
-from .subject import Options, Subject, no_network
+from .subject import Options, Subject, no_network, not_simulable
 
 FD_STEP = 1e-4  # relative step of the central differences ...
 FD_FLOOR = 1e-2  # ... taken of max(k, FD_FLOOR): on a tiny k (1e-4 in a trained
@@ -56,14 +54,17 @@ SWEEP_POINTS = 81
 
 
 def reaction_signs(crn: CRN) -> dict[str, int]:
-    """For each rate constant used by a reaction: +1 if the reaction makes its
-    rail species, -1 if it removes it (parameters without a reaction are left out)."""
-    species = {(s.layer, s.unit, s.rail): s.id for s in crn.species}
+    """For each rate constant of the construction used by a reaction: +1 if
+    the reaction makes its rail species, -1 if it removes it (parameters
+    without a reaction, or added by hand without a unit, are left out)."""
+    species = {(s.layer, s.unit, s.rail): s.id for s in crn.species if not s.boundary}
     params = crn.parameter_index
     signs = {}
     for r in crn.reactions:
         p = params[r.rate]
-        signs[r.rate] = r.net_change(species[p.layer, p.unit, p.rail])
+        target = species.get((p.layer, p.unit, p.rail))
+        if target is not None and p.role not in ("unknown", "derived"):
+            signs[r.rate] = r.net_change(target)
     return signs
 
 
@@ -107,23 +108,6 @@ def analytic_gradient(network: Network, x: np.ndarray, params: list[Parameter], 
     return out
 
 
-def implicit_gradient(crn: CRN, state: np.ndarray, inputs: np.ndarray, params: list[Parameter]) -> np.ndarray:
-    """d(floating species)/dk at the fixed point ``state`` (floating order) for
-    input species ``inputs``: J dy = -dF/dk, (P, n)."""
-    system = MassActionSystem(crn)
-    system.set_inputs(np.asarray(inputs, dtype=float))
-    state = np.asarray(state, dtype=float)
-    full = np.concatenate([state, system.fixed])
-    monomial = np.prod(full[system.idx] ** system.pow, axis=1)  # rate / (speed * k)
-    rate_ids = np.array([r.rate for r in crn.reactions])
-    columns = np.zeros((len(crn.reactions), len(params)))
-    for col, p in enumerate(params):
-        columns[rate_ids == p.id, col] = crn.speed * monomial[rate_ids == p.id]
-    dF = system.S @ columns  # (n, P)
-    dy = splu(system.jacobian(0.0, state).tocsc()).solve(-np.asarray(dF)) if system.n else np.zeros((0, len(params)))
-    return np.asarray(dy).reshape(system.n, len(params)).T
-
-
 def _numpy_fd(subject: Subject, x: np.ndarray, params: list[Parameter], horizon: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Central differences of the batch integrator's steady-state outputs, all
     parameters in one batch (row 0 unperturbed). Returns (gradient, unperturbed state, residual)."""
@@ -144,44 +128,34 @@ def _numpy_fd(subject: Subject, x: np.ndarray, params: list[Parameter], horizon:
     return (y[1::2] - y[2::2]) / (2 * steps[:, None]), state[0], float(np.max(residual))
 
 
-def _output_terms(crn: CRN) -> list[tuple[tuple[str, float], ...]]:
-    last = len(crn.layers)
-    return [crn.readout(last, u).terms for u in range(crn.layers[-1].size)]
-
-
 def _roadrunner(subject: Subject, x: np.ndarray, params: list[Parameter], horizon: float,
                 options: Options) -> tuple[str, list[int], np.ndarray]:
-    sim = subject.roadrunner
+    """roadrunner's own sensitivities (getuCC) on small models, else central
+    differences of its steady state on a sample, through the Simulator
+    protocol only (rate overrides last for one call)."""
+    sim = subject.simulator("roadrunner")
     crn = subject.crn
-    terms = _output_terms(crn)
-    sim.set_inputs(x)
+    readout = subject.readout_matrix[0]  # (n_outputs, n): outputs = state @ A.T + c
     if len(crn.reactions) <= options.ucc_max_reactions:
-        assert subject.network is not None
-        sim.steady_state(subject.network, rtol=options.rtol)  # the state getuCC linearises at
-        grads = np.array([[sum(a * sim.rr.getuCC(s, p.id) for s, a in t) for t in terms] for p in params])
+        assert subject.reference is not None
+        ss = find_steady_state(sim, subject.reference, inputs=x, rtol=options.rtol)  # the state getuCC linearises at
+        used = [s for s, col in zip(sim.species, np.any(readout != 0, axis=0)) if col]
+        d = sim.sensitivities(ss.values, [p.id for p in params], used, inputs=x)  # (P, len(used))
+        grads = d @ readout[:, [sim.species.index(s) for s in used]].T
         return "roadrunner getuCC (unscaled concentration control coefficients)", list(range(len(params))), grads
     picks = sorted(options.rng(10).choice(len(params), size=min(ROADRUNNER_FD_SAMPLE, len(params)), replace=False))
-    readout = np.zeros((len(terms), len(sim.floating)))
-    for u, t in enumerate(terms):
-        for s, a in t:
-            readout[u, sim.floating.index(s)] = a
     grads = []
     for i in picks:
         p = params[i]
         ys = []
-        try:
-            for sign in (1.0, -1.0):
-                sim.rr.model.setValue(p.id, p.value + sign * fd_step(p.value))
-                sim.rr.reset()
-                sim.rr.simulate(0.0, horizon, 2)
-                values, residual = sim.polish()
-                if np.any(values <= 0) or residual > 1e-10 * max(1.0, float(np.max(values))):
-                    raise SteadyStateError(f"roadrunner: perturbed {p.id} has no checked steady state (residual {residual:.3g})")
-                ys.append(readout @ values)
-        finally:
-            sim.rr.model.setValue(p.id, p.value)  # the shared simulator goes back to the model as written
+        for sign in (1.0, -1.0):
+            changed = {p.id: p.value + sign * fd_step(p.value)}
+            end = sim.advance(horizon, inputs=x, parameters=changed)
+            values, residual = sim.polish(end, inputs=x, parameters=changed)
+            if np.any(values <= 0) or residual > 1e-10 * max(1.0, float(np.max(values))):
+                raise SteadyStateError(f"roadrunner: perturbed {p.id} has no checked steady state (residual {residual:.3g})")
+            ys.append(readout @ values)
         grads.append((ys[0] - ys[1]) / (2 * fd_step(p.value)))
-    sim.rr.reset()
     return (f"central finite differences (step {FD_STEP:g} x max(k, {FD_FLOOR:g})) of roadrunner's steady state "
             f"(time course + Newton polish) on {len(picks)} sampled parameters"), list(picks), np.array(grads)
 
@@ -191,6 +165,9 @@ def _disagreement(a: np.ndarray, b: np.ndarray, scale: float) -> float:
 
 
 def check_smoothness(subject: Subject, options: Options) -> CheckResult:
+    refused = not_simulable("smoothness", subject)
+    if refused:
+        return refused
     if subject.network is None:
         return no_network("smoothness", subject)
     crn, net = subject.crn, subject.network
@@ -205,9 +182,10 @@ def check_smoothness(subject: Subject, options: Options) -> CheckResult:
     analytic = analytic_gradient(net, x, params, [signs[p.id] for p in params])
     numeric, state, residual = _numpy_fd(subject, x, params, h)
     # the implicit function theorem at the simulated fixed point, through the readout matrix
-    implicit = implicit_gradient(crn, state, subject.input_species(x)[0], params) @ subject.readout_matrix[0].T
+    implicit = subject.simulator("numpy").sensitivities(state, [p.id for p in params], inputs=x) \
+        @ subject.readout_matrix[0].T
     skipped = subject.roadrunner_skipped(options)
-    method, rr_rows, rr_grad = (skipped, [], np.zeros((0, len(_output_terms(crn))))) if skipped else \
+    method, rr_rows, rr_grad = (skipped, [], np.zeros((0, len(crn.output_names)))) if skipped else \
         _roadrunner(subject, x, params, h, options)
     scale = float(np.max(np.abs(analytic))) if analytic.size else 1.0
     err_ift = _disagreement(analytic, implicit, scale)

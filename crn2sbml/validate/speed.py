@@ -17,7 +17,7 @@ from ..network import Layer, Network
 from ..simulate import NumpySimulator
 from ..theory import convergence_rates, one_neuron_trajectory, settling_time
 from .result import CheckResult, Plot, Series
-from .subject import Options, Subject, no_network
+from .subject import Options, Subject, no_network, not_simulable
 
 GRID = 4001  # time points per trajectory; the measurement is good to one grid step
 # The bound is exact for a first-layer rail from 0 (theory.escape_time), so the
@@ -66,6 +66,9 @@ def _one_neuron(z: float, epsilon: float, speed: float, tol: float) -> dict:
 
 
 def check_speed(subject: Subject, options: Options) -> CheckResult:
+    refused = not_simulable("speed", subject)
+    if refused:
+        return refused
     if subject.network is None:
         return no_network("speed", subject)
     net, crn, tol = subject.network, subject.crn, options.settle_tol
@@ -83,8 +86,7 @@ def check_speed(subject: Subject, options: Options) -> CheckResult:
     rows, plots = [], []
     for x in xs:
         bounds = layer_bounds(net, x, speed, tol)
-        sim = NumpySimulator(crn.with_inputs(x))
-        tc = sim.time_course(1.5 * bounds[-1], GRID)
+        tc = subject.simulator("numpy").time_course(1.5 * bounds[-1], GRID, inputs=x)
         want = subject.expected_state(x)[0]
         measured = []
         for layer in layers:

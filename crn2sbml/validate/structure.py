@@ -1,6 +1,8 @@
-"""Check 2: every reaction is mass action, inputs are only catalysts, and the
-reaction set is exactly the construction for the network the model should
-compute (so a hand-edited model is caught)."""
+"""Check 2: the model is a mass-action CRN (no rules, events or other laws),
+every reaction is the construction's, inputs are only catalysts, no rate
+constant was edited by hand since compile time (unless edits are accepted),
+and the reaction set is exactly the construction for the network the model
+should compute. On a foreign model only the mass-action part applies."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
         got = libsbml.formulaToL3String(rx.getKineticLaw().getMath())
         want = _canonical(kinetic_formula(crn, i))
         if got != want:
-            problems.append(f"reaction {r.id}: kinetic law '{got}' is not mass action '{want}'")
+            problems.append(f"reaction {r.id}: kinetic law '{got}' is not the construction's mass-action law '{want}'")
         elif rx.getReversible():
             problems.append(f"reaction {r.id} is reversible; mass-action reactions here are irreversible")
     return problems
@@ -88,27 +90,45 @@ def _text(r: Reaction) -> str:
 
 
 def check_structure(subject: Subject, options: Options) -> CheckResult:
-    crn = subject.crn
-    mass_action = mass_action_problems(crn, subject.sbml)
-    catalysts = catalyst_problems(crn)
-    if subject.network is None:
-        construction = [f"the model does not read back as a network: {subject.readback_error}"]
+    crn, model = subject.crn, subject.model
+    against = {"given": "the reference network", "compiled": "the network the model was compiled from",
+               "edits accepted": "the network the model encodes after its hand edits",
+               "read back": "the network read back from the model"}.get(subject.reference_kind, "")
+    edits = [str(e) for e in model.edits]
+    # (figure key, what is wrong, the findings), in the order that explains the rest
+    findings: list[tuple[str, str, list[str]]] = [
+        ("unsupported", "cannot be simulated as a mass-action CRN", list(model.unsupported)),
+        ("problems", "not a valid CRN" if model.foreign else "not a crn2sbml construction", list(model.problems)),
+    ]
+    figures: dict = {"reactions": len(crn.reactions), "species": len(crn.species), "parameters": len(crn.parameters)}
+    if model.foreign:
+        figures["foreign"] = True
+        passed = (f"{len(crn.reactions)} reactions, all mass action (a model without crn2sbml annotations: the "
+                  "comparison with the construction does not apply)")
     else:
-        construction = construction_problems(crn, compile_network(subject.network, speed=crn.speed))
-    against = "the reference network" if subject.reference_given else "the network read back from the model"
-    figures = {
-        "reactions": len(crn.reactions),
-        "species": len(crn.species),
-        "parameters": len(crn.parameters),
-        "compared_against": against,
-        "mass_action_problems": mass_action[:20],
-        "catalyst_problems": catalysts[:20],
-        "construction_problems": construction[:20],
-    }
-    for label, found in (("not mass action", mass_action), ("an input is consumed or produced", catalysts),
-                         (f"differs from the construction for {against}", construction)):
+        if edits and subject.reference_kind == "compiled":
+            findings.append(("hand_edits", "rate constants edited by hand since compile (pass --accept-edits to "
+                             "validate the model as the network it now encodes, or --network to hold it to a given "
+                             "one)", edits))
+        construction = ([f"the model does not read back as a network: {subject.readback_error}"]
+                        if subject.network is None else
+                        construction_problems(crn, compile_network(subject.network, speed=crn.speed)))
+        used = {r.rate for r in crn.reactions}
+        # a removed weight reaction reads back as a zero weight, which compiles to no reaction: its parameter tells
+        construction += [f"rate constant {p.id} is used by no reaction (its reaction was removed)"
+                         for p in crn.parameters if p.id not in used and p.role not in ("unknown", "derived")]
+        findings += [
+            ("mass_action_problems", "kinetic law", mass_action_problems(crn, subject.sbml)),
+            ("catalyst_problems", "an input is consumed or produced", catalyst_problems(crn)),
+            ("construction_problems", f"differs from the construction for {against}", construction),
+        ]
+        figures.update(compared_against=against, hand_edits=edits)
+        note = f"; {len(edits)} hand edit(s) accepted: {', '.join(edits[:5])}" if edits else ""
+        passed = (f"{len(crn.reactions)} reactions, all mass action, inputs only catalysts, exactly the "
+                  f"construction for {against}{note}")
+    figures.update({key: found[:20] for key, _, found in findings})
+    for _, label, found in findings:
         if found:
-            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-            return CheckResult("structure", False, f"{label}: {found[0]}{more}", figures)
-    return CheckResult("structure", True, f"{len(crn.reactions)} reactions, all mass action, inputs only catalysts, "
-                       f"exactly the construction for {against}", figures)
+            more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+            return CheckResult("structure", False, f"{label}: {'; '.join(found[:5])}{more}", figures)
+    return CheckResult("structure", True, passed, figures)

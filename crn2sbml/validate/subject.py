@@ -7,17 +7,15 @@ import os
 import sys
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-
 import numpy as np
 
-from ..compile import compile_network, network_from_crn
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
-from ..errors import InputError, ModelReadError, NetworkError
+from ..errors import InputError
+from ..loader import LoadedModel, load_model
 from ..network import Network, load_network
-from ..readback import read_sbml
-from ..simulate import NumpySimulator, RoadRunnerSimulator
+from ..reference import Reference
+from ..simulate import Simulator, get_simulator
 from ..simulate.batch import BatchSystem
 from ..simulate.roadrunner import cache_file, default_cache_dir
 from .result import CheckResult
@@ -104,34 +102,67 @@ class Options:
 
 @dataclass(frozen=True, eq=False)
 class Subject:
-    """The model under validation.
+    """The model under validation and the network it must compute.
 
-    ``crn`` is the model as written (read back from the SBML); ``network`` is
-    what it must compute: the reference network when one is given, else the
-    network read back from the model (None if it does not read back)."""
+    ``model`` is the model as loaded (:class:`~crn2sbml.loader.LoadedModel`);
+    ``network`` is the reference: the one given, else the network recorded at
+    compile time (so hand edits show), else, with edits accepted, the network
+    the model now encodes; None for a model with no network (foreign, or not
+    reading back). ``reference_kind`` says which."""
 
-    label: str
-    source: str
-    sbml: str
-    crn: CRN
+    model: LoadedModel
+    sbml: str  # the text the simulators load: the file's own, or emitted from the network
     network: Network | None
-    readback: Network | None  # the network the model's own reactions describe
-    readback_error: str
-    reference_given: bool
+    reference_kind: str  # "given", "compiled", "edits accepted" or "read back"; "" without a network
 
-    # Loading is the expensive part (JIT compile), so every check shares one
-    # instance; cached_property writes past the frozen __setattr__ on purpose.
+    @property
+    def label(self) -> str:
+        return self.model.name
+
+    @property
+    def source(self) -> str:
+        return self.model.source
+
+    @property
+    def crn(self) -> CRN:
+        return self.model.crn
+
+    @property
+    def reference_given(self) -> bool:
+        return self.reference_kind == "given"
+
+    @property
+    def readback_error(self) -> str:
+        return self.model.readback_error or ("the model has no crn2sbml annotations" if self.model.foreign else "")
+
     @cached_property
-    def roadrunner(self) -> RoadRunnerSimulator:
-        return RoadRunnerSimulator(self.crn, self.sbml)
+    def reference(self) -> Reference | None:
+        return None if self.network is None else Reference(self.network, self.crn)
+
+    # Simulators are shared by the checks: every protocol call sets its own
+    # inputs, parameters and initial state, so no check sees another's. Loading
+    # (roadrunner's JIT) is the expensive part; cached_property writes past the
+    # frozen __setattr__ on purpose.
+    @cached_property
+    def _simulators(self) -> dict[str, Simulator]:
+        return {}
+
+    def simulator(self, name: str) -> Simulator:
+        """The registered backend ``name`` on this model (loaded once)."""
+        if name not in self._simulators:
+            self.model.require_simulable()
+            options = {"sbml": self.sbml} if name in ("roadrunner", "copasi") else {}
+            self._simulators[name] = get_simulator(name, self.crn, **options)
+        return self._simulators[name]
+
+    def close(self) -> None:
+        for sim in self._simulators.values():
+            sim.close()
+        self._simulators.clear()
 
     @cached_property
     def batch(self) -> BatchSystem:
         return BatchSystem(self.crn)
-
-    @cached_property
-    def numpy(self) -> NumpySimulator:
-        return NumpySimulator(self.crn)
 
     @cached_property
     def compiled_model_cached(self) -> bool:
@@ -152,10 +183,10 @@ class Subject:
                 "and the compiled model is not cached (JIT time grows about quadratically with the reactions; run "
                 "'crn2sbml simulate MODEL' once to compile and cache it, or raise the limit)")
 
-    def steady_simulator(self, options: Options) -> RoadRunnerSimulator | NumpySimulator:
+    def steady_simulator(self, options: Options) -> Simulator:
         """The single-input simulator for checked steady states: roadrunner,
         or the numpy backend when roadrunner is skipped."""
-        return self.numpy if self.roadrunner_skipped(options) else self.roadrunner
+        return self.simulator("numpy" if self.roadrunner_skipped(options) else "roadrunner")
 
     def input_species(self, x: np.ndarray) -> np.ndarray:
         """Network-level inputs (B, n_inputs) -> the input species' concentrations
@@ -163,14 +194,9 @@ class Subject:
         return self.crn.encode_inputs(x)
 
     def expected_state(self, x: np.ndarray) -> np.ndarray:
-        """The fixed point of every floating species (each rail at
-        sigma(s_r z + t_r) of the network's pre-activation), (B, n), in the
-        model's floating-species order, for network-level inputs ``x``."""
-        assert self.network is not None
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        rails = [layer.fn.rail_values(z, layer.epsilon)
-                 for layer, z in zip(self.network.layers, self.network.preactivations(x))]
-        return np.stack([rails[s.layer - 1][:, s.unit, s.rail] for s in self.crn.floating], axis=1)
+        """Every floating species' fixed point under the reference network, (B, n)."""
+        assert self.reference is not None
+        return self.reference.expected_state(x)
 
     @property
     def readout_matrix(self) -> tuple[np.ndarray, np.ndarray]:
@@ -185,39 +211,41 @@ class Subject:
     def output_error(self, state: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Per member, max over outputs of |readout - forward pass| relative to
         the readout's scale (a signed output is a difference of rails)."""
-        assert self.network is not None
-        return self.crn.output_error(state, self.network.forward(np.atleast_2d(x)))
+        assert self.reference is not None
+        return self.reference.output_error(state, x)
 
 
 def no_network(name: str, subject: Subject) -> CheckResult:
-    """The result of a check that needs the network the model should compute, when there is none."""
+    """The result of a check that needs the network the model should compute,
+    when there is none: not applicable to a foreign model, a failure for one
+    of ours that no longer reads back as a network."""
+    if subject.model.foreign:
+        return CheckResult.not_applicable(name, "not applicable: a model without crn2sbml annotations encodes no "
+                                          "network (give one with --network to hold it to one)")
     return CheckResult(name, False, "not run: the model does not read back as a network and no reference "
                        f"network was given ({subject.readback_error})")
 
 
-def _readback(crn: CRN) -> tuple[Network | None, str]:
-    try:
-        return network_from_crn(crn), ""
-    except NetworkError as exc:
-        return None, str(exc)
+def not_simulable(name: str, subject: Subject) -> CheckResult | None:
+    """A failed result when the model cannot be simulated as a mass-action CRN, else None."""
+    if not subject.model.unsupported:
+        return None
+    return CheckResult(name, False, f"not run: the model cannot be simulated as a mass-action CRN "
+                       f"({subject.model.unsupported[0]})")
 
 
-def load_subject(model: str | os.PathLike[str], network: Network | str | os.PathLike[str] | None = None) -> Subject:
-    """A network JSON (compiled here) or a crn2sbml SBML file; ``network``
-    (a Network or a JSON path) is the reference it must compute."""
-    path = Path(model)
-    if not path.is_file():
-        raise ModelReadError(f"cannot read model '{path}': no such file")
+def load_subject(model: str | os.PathLike[str], network: Network | str | os.PathLike[str] | None = None, *,
+                 accept_edits: bool = False) -> Subject:
+    """A network JSON (compiled here) or an SBML file as it comes; ``network``
+    (a Network or a JSON path) is the reference it must compute. Without one,
+    an edited model is held to the network it was compiled from, unless
+    ``accept_edits``: then to the network it now encodes."""
     reference = load_network(network) if isinstance(network, (str, os.PathLike)) else network
-    if path.suffix.lower() == ".json":
-        net = load_network(path)
-        crn = compile_network(net)
-        sbml = "".join(stream_sbml(crn))  # bounded memory on large networks
-        return Subject(net.name, str(path), sbml, crn, reference or net, net, "", reference is not None)
-    try:
-        sbml = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise ModelReadError(f"cannot read model '{path}': not a readable text file") from None
-    crn = read_sbml(sbml)
-    back, error = _readback(crn)
-    return Subject(crn.name, str(path), sbml, crn, reference or back, back, error, reference is not None)
+    loaded = load_model(model)
+    sbml = loaded.sbml if loaded.sbml is not None else "".join(stream_sbml(loaded.crn))  # bounded memory
+    if reference is not None:
+        return Subject(loaded, sbml, reference, "given")
+    if loaded.edits and not accept_edits:
+        return Subject(loaded, sbml, loaded.compiled, "compiled" if loaded.compiled is not None else "")
+    kind = "edits accepted" if loaded.edits else "read back"
+    return Subject(loaded, sbml, loaded.network, kind if loaded.network is not None else "")

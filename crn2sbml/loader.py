@@ -1,0 +1,110 @@
+"""One loader for every command and for validation: a network JSON (compiled
+here) or an SBML model as it comes (crn2sbml's own, edited by hand, or
+foreign), with what is known about the network it encodes and what was
+changed since compile time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .compile import compile_network, network_from_crn
+from .crn import CRN
+from .errors import InputError, ModelReadError, NetworkError
+from .network import Network, load_network
+from .readback import read_model
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A rate constant changed by hand since compile time."""
+
+    parameter: str
+    compiled: float  # the value the crn2sbml annotation recorded
+    current: float  # the value in the SBML now
+
+    def __str__(self) -> str:
+        return f"{self.parameter}: compiled {self.compiled!r}, now {self.current!r}"
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A model and what it should compute.
+
+    ``crn`` is the model as written. ``network`` is the network it encodes as
+    it is (read back from its reactions; a JSON's own network), None when it
+    does not read back (``readback_error`` says why). ``compiled`` is the
+    network recorded at compile time, hand edits undone (``edits``).
+    ``problems`` and ``unsupported`` come from the reader
+    (:class:`~crn2sbml.readback.ModelRead`)."""
+
+    source: str
+    crn: CRN
+    sbml: str | None  # the file's own SBML text (None for a network JSON)
+    network: Network | None
+    readback_error: str = ""
+    compiled: Network | None = None
+    edits: tuple[Edit, ...] = ()
+    problems: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+    foreign: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.crn.name
+
+    def require_simulable(self) -> None:
+        """Raise ModelReadError when simulating the IR would not be simulating the model."""
+        if self.unsupported:
+            more = f" (and {len(self.unsupported) - 1} more)" if len(self.unsupported) > 1 else ""
+            raise ModelReadError(f"'{self.source}' cannot be simulated as a mass-action CRN: "
+                                 f"{self.unsupported[0]}{more}")
+
+    def require_network(self) -> Network:
+        """The network the model encodes, or a ModelReadError saying why there is none."""
+        if self.network is None:
+            why = "it has no crn2sbml annotations" if self.foreign else self.readback_error
+            raise ModelReadError(f"'{self.source}' does not read back as a network ({why})")
+        return self.network
+
+
+def _readback(crn: CRN) -> tuple[Network | None, str]:
+    if not crn.layers:
+        return None, "the model has no crn2sbml network annotation"
+    try:
+        return network_from_crn(crn), ""
+    except NetworkError as exc:
+        return None, str(exc)
+
+
+def load_model(path: str | os.PathLike[str], *, speed: float | None = None) -> LoadedModel:
+    """A network JSON (compiled with speed factor ``speed``, default 1) or an
+    SBML file (``speed`` overrides its kappa; the SBML is then re-emitted)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelReadError(f"cannot read model '{p}': no such file")
+    if p.suffix.lower() == ".json":
+        net = load_network(p)
+        crn = compile_network(net, speed=1.0 if speed is None else speed)
+        return LoadedModel(str(p), crn, None, net, compiled=net)
+    try:
+        sbml = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ModelReadError(f"cannot read model '{p}': not a readable text file") from None
+    read = read_model(p)  # errors name the file
+    crn: CRN = read.crn
+    if speed is not None:
+        if not crn.layers:
+            raise InputError(f"--speed applies to models compiled by crn2sbml; '{p}' has no crn2sbml network "
+                             "annotation (scale its rate constants instead)")
+        crn, sbml = crn.with_speed(speed), None  # re-emitted with the new kappa
+    network, error = _readback(crn)
+    edits = tuple(Edit(pid, value, crn.parameter_index[pid].value) for pid, value in read.recorded.items())
+    compiled = network
+    if edits:
+        as_compiled = replace(crn, parameters=tuple(replace(q, value=read.recorded.get(q.id, q.value))
+                                                    for q in crn.parameters))
+        compiled, _ = _readback(as_compiled)
+    return LoadedModel(str(p), crn, sbml, network, error, compiled, edits, read.problems, read.unsupported,
+                       read.foreign)
