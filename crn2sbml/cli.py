@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 import time
@@ -24,6 +25,7 @@ import numpy as np
 
 from . import __version__
 from ._atomic import atomic_path
+from ._logs import show_logs
 from .compile import compile_network, network_from_crn
 from .crn import CRN
 from .emit import FORMATS, write_model
@@ -36,6 +38,7 @@ from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
 from .theory import settling_time
 
 EXIT_USAGE = 2
+log = logging.getLogger(__name__)
 
 
 def _floats(text: str, option: str, example: str = "concentrations such as 1,0") -> list[float]:
@@ -114,7 +117,7 @@ def _plot(tc, path: str) -> None:
 
 
 def _announce_jit(crn: CRN, sbml: str, no_cache: bool) -> None:
-    """A line on stderr before a long roadrunner compile (minutes above ~20,000 reactions)."""
+    """A notice before a long roadrunner compile (minutes above ~20,000 reactions)."""
     from .simulate.roadrunner import CACHE_MIN_REACTIONS, cache_file, default_cache_dir
 
     n = len(crn.reactions)
@@ -122,11 +125,11 @@ def _announce_jit(crn: CRN, sbml: str, no_cache: bool) -> None:
         return
     folder = None if no_cache else default_cache_dir()
     if folder is not None and cache_file(sbml, folder).is_file():
-        print(f"crn2sbml: loading the compiled model from the cache ({folder})", file=sys.stderr, flush=True)
+        log.info(f"crn2sbml: loading the compiled model from the cache ({folder})")
     else:
         where = f"; it is then cached in {folder}" if folder is not None else ""
-        print(f"crn2sbml: roadrunner JIT-compiles {n:,} reactions (about 4 s at 5,000, 11 min at 80,000 on 2 "
-              f"cores{where})", file=sys.stderr, flush=True)
+        log.info(f"crn2sbml: roadrunner JIT-compiles {n:,} reactions (about 4 s at 5,000, 11 min at 80,000 on 2 "
+                 f"cores{where})")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -466,7 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "points", 2) < 2:
         parser.error("--points must be at least 2")
     try:
-        return args.func(args)
+        # the library logs its progress; the command shows it on stderr unless --quiet
+        with show_logs(logging.WARNING if getattr(args, "quiet", False) else logging.INFO):
+            return args.func(args)
     except Crn2SbmlError as exc:
         print(f"crn2sbml: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
