@@ -28,8 +28,9 @@ from ._atomic import atomic_path
 from ._logs import show_logs
 from .compile import compile_network, network_from_crn
 from .crn import CRN
-from .emit import FORMATS, write_model
+from .emit import write_model
 from .errors import Crn2SbmlError, InputError, ModelReadError
+from .formats import COMPILE, EXPORT, formats_help, output_formats
 from .network import Network, load_network
 from .readback import read_sbml
 from .simulate import BACKENDS, get_simulator
@@ -336,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--speed", type=float, default=1.0, help="global speed factor kappa (default 1)")
     c.add_argument("--input", help="initial input concentrations stored in the model, e.g. 1,0")
     c.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2", help="SBML Level.Version (default 3.2)")
-    c.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated, from {', '.join(FORMATS)}")
+    c.add_argument("--formats", default=",".join(output_formats(COMPILE)), help=formats_help(COMPILE))
     c.set_defaults(func=cmd_compile)
 
     s = sub.add_parser("simulate", help="time course and checked steady state beside the network's output")
@@ -369,11 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "sbml,structure,fixed_point,convergence,speed,smoothness,agreement")
     v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     v.set_defaults(func=cmd_validate)
-    from .export import CHEMISTRIES, EXPORTERS
+    from .export import CHEMISTRIES
 
     e = sub.add_parser("export", help="COMBINE/OMEX, COPASI, Tellurium, Nuskell, Visual DSD, wet-lab sheet")
     e.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
-    e.add_argument("--format", required=True, help=f"comma-separated, from {', '.join(EXPORTERS)}")
+    e.add_argument("--format", required=True, help=formats_help(EXPORT))
     e.add_argument("--out", required=True, help="output folder (created if needed)")
     e.add_argument("--inputs", help="test inputs, ';'-separated vectors, e.g. '1,0;0,1' (default: unit vectors, all ones)")
     e.add_argument("--concentration-unit", default="1nM", help="one model concentration unit, e.g. 10nM (default 1nM)")
