@@ -20,8 +20,7 @@ FORMATS: dict[str, Format] = {name: f.writer for name, f in output_formats(COMPI
 
 
 def get_format(name: str) -> Format:
-    writer: Format = get_output_format(name, COMPILE).writer
-    return writer
+    return get_output_format(name, COMPILE).writer
 
 
 def write_model(

@@ -49,8 +49,7 @@ EXPORTERS: dict[str, Exporter] = {name: f.writer for name, f in output_formats(E
 
 
 def get_exporter(name: str) -> Exporter:
-    exporter: Exporter = get_output_format(name, EXPORT).writer
-    return exporter
+    return get_output_format(name, EXPORT).writer
 
 
 def default_inputs(network: Network) -> list[np.ndarray]:
