@@ -10,6 +10,9 @@ reaction networks whose unique positive steady state is the network's output
     ss.output_values, net.forward([1, 0])        # equal (accepted only if so)
 """
 
+import importlib
+from typing import Any
+
 from .activations import get_activation, known_activations
 from .compile import compile_network, expected_state, network_from_crn
 from .crn import CRN, LayerInfo, Parameter, Reaction, Readout, Species
@@ -37,24 +40,30 @@ from .simulate import (
     BACKENDS, BatchSimulator, Capability, CopasiSimulator, NumpySimulator, RoadRunnerSimulator, Simulator, SteadyState,
     TimeCourse, backends_with, find_steady_state, get_simulator,
 )
-from .sweep import (
-    DaskExecutor,
-    Executor,
-    Outcome,
-    SerialExecutor,
-    SweepGrid,
-    SweepPoint,
-    SweepResult,
-    Task,
-    make_executor,
-    parameter_sweep,
-    validation_sweep,
-    write_sweep,
-)
 from .theory import convergence_rates, one_neuron_trajectory, settling_time
 from .training import TrainResult, predict_class, train
 
 __version__ = "0.1.0"
+
+# The sweep names load crn2sbml.sweep (and through it validation and matplotlib's
+# helpers) on first use, so `import crn2sbml` stays light; dask is imported only
+# when a cluster is used.
+_LAZY = {name: "crn2sbml.sweep" for name in (
+    "DaskExecutor", "Executor", "Outcome", "SerialExecutor", "SweepGrid", "SweepPoint", "SweepResult", "Task",
+    "make_executor", "parameter_sweep", "validation_sweep", "write_sweep",
+)}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later look-ups skip this hook
+        return value
+    raise AttributeError(f"module 'crn2sbml' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "BACKENDS", "BatchSimulator", "CRN", "Capability", "CopasiSimulator", "Edit", "LoadedModel", "ModelRead",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 import time
@@ -24,10 +25,12 @@ import numpy as np
 
 from . import __version__
 from ._atomic import atomic_path
+from ._logs import show_logs
 from .compile import compile_network
 from .crn import CRN
-from .emit import FORMATS, write_model
+from .emit import write_model
 from .errors import Crn2SbmlError, InputError
+from .formats import COMPILE, EXPORT, formats_help, output_formats
 from .loader import load_model
 from .network import Network, load_network
 from .reference import Reference
@@ -36,6 +39,7 @@ from .simulate.roadrunner import model_text
 from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
 
 EXIT_USAGE = 2
+log = logging.getLogger(__name__)
 
 
 def _floats(text: str, option: str, example: str = "concentrations such as 1,0") -> list[float]:
@@ -105,7 +109,7 @@ def _plot(tc, path: str) -> None:
 
 
 def _announce_jit(crn: CRN, sbml: str, no_cache: bool) -> None:
-    """A line on stderr before a long roadrunner compile (minutes above ~20,000 reactions)."""
+    """A notice before a long roadrunner compile (minutes above ~20,000 reactions)."""
     from .simulate.roadrunner import CACHE_MIN_REACTIONS, cache_file, default_cache_dir
 
     n = len(crn.reactions)
@@ -113,11 +117,11 @@ def _announce_jit(crn: CRN, sbml: str, no_cache: bool) -> None:
         return
     folder = None if no_cache else default_cache_dir()
     if folder is not None and cache_file(sbml, folder).is_file():
-        print(f"crn2sbml: loading the compiled model from the cache ({folder})", file=sys.stderr, flush=True)
+        log.info(f"crn2sbml: loading the compiled model from the cache ({folder})")
     else:
         where = f"; it is then cached in {folder}" if folder is not None else ""
-        print(f"crn2sbml: roadrunner JIT-compiles {n:,} reactions (about 4 s at 5,000, 11 min at 80,000 on 2 "
-              f"cores{where})", file=sys.stderr, flush=True)
+        log.info(f"crn2sbml: roadrunner JIT-compiles {n:,} reactions (about 4 s at 5,000, 11 min at 80,000 on 2 "
+                 f"cores{where})")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -345,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--speed", type=float, default=1.0, help="global speed factor kappa (default 1)")
     c.add_argument("--input", help="initial input concentrations stored in the model, e.g. 1,0")
     c.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2", help="SBML Level.Version (default 3.2)")
-    c.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated, from {', '.join(FORMATS)}")
+    c.add_argument("--formats", default=",".join(output_formats(COMPILE)), help=formats_help(COMPILE))
     c.set_defaults(func=cmd_compile)
 
     s = sub.add_parser("simulate", help="time course and checked steady state beside the network's output")
@@ -381,11 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "now encodes (default: an edited model fails the structure check, listing each edit)")
     v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     v.set_defaults(func=cmd_validate)
-    from .export import CHEMISTRIES, EXPORTERS
+    from .export import CHEMISTRIES
 
     e = sub.add_parser("export", help="COMBINE/OMEX, COPASI, Tellurium, Nuskell, Visual DSD, wet-lab sheet")
     e.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
-    e.add_argument("--format", required=True, help=f"comma-separated, from {', '.join(EXPORTERS)}")
+    e.add_argument("--format", required=True, help=formats_help(EXPORT))
     e.add_argument("--out", required=True, help="output folder (created if needed)")
     e.add_argument("--inputs", help="test inputs, ';'-separated vectors, e.g. '1,0;0,1' (default: unit vectors, all ones)")
     e.add_argument("--concentration-unit", default="1nM", help="one model concentration unit, e.g. 10nM (default 1nM)")
@@ -481,7 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "points", 2) < 2:
         parser.error("--points must be at least 2")
     try:
-        return args.func(args)
+        # the library logs its progress; the command shows it on stderr unless --quiet
+        with show_logs(logging.WARNING if getattr(args, "quiet", False) else logging.INFO):
+            return args.func(args)
     except Crn2SbmlError as exc:
         print(f"crn2sbml: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ._logs import show_logs
 from .compile import compile_network
 from .crn import CRN
 from .network import Network
@@ -34,6 +36,7 @@ from .theory import settling_time
 from .training import predict_class, train
 
 SEED = 0
+log = logging.getLogger(__name__)  # the experiments' results; main shows them on stdout
 
 
 def _need_sklearn():
@@ -65,10 +68,6 @@ def _split(x: np.ndarray, y: np.ndarray):
     return train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
 
 
-def _log(msg: str) -> None:
-    print(msg, flush=True)
-
-
 def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int = 100,
            sweep: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
            save_model: Path | None = None, progress: bool = False) -> dict[str, Any]:
@@ -83,15 +82,15 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
     net = res.network
     pred = predict_class(net, xte)
     acc = float(np.mean(pred == yte))
-    _log(res.summary())
-    _log(f"test accuracy (network, sigma_eps at eps={epsilon:g}): {acc:.4f} on {len(yte)} images")
+    log.info(res.summary())
+    log.info(f"test accuracy (network, sigma_eps at eps={epsilon:g}): {acc:.4f} on {len(yte)} images")
 
     crn = compile_network(net)
     sim = crn_outputs(net, crn, xte)
     crn_pred = np.argmax(sim["outputs"], axis=1)
     forward = net.forward(xte)
     agree = int(np.sum(crn_pred == pred))
-    _log(f"CRN batch simulation ({len(crn.reactions)} reactions): {agree}/{len(xte)} test images give the "
+    log.info(f"CRN batch simulation ({len(crn.reactions)} reactions): {agree}/{len(xte)} test images give the "
          f"network's class; max |CRN - forward| {np.max(np.abs(sim['outputs'] - forward)):.2e}; "
          f"CRN accuracy {np.mean(crn_pred == yte):.4f}; {sim['seconds']:.1f} s; stalled {sim['stalled']}, "
          f"diverged {sim['diverged']}; settling time median {np.median(sim['t_end']):.3g}, "
@@ -113,7 +112,7 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
         ss = find_steady_state(rr, reference, inputs=xte[i])
         rr_agree += int(np.argmax(ss.output_values) == pred[i])
         rr_err = max(rr_err, float(np.max(np.abs(ss.output_values - forward[i]))))
-    _log(f"roadrunner: {rr_agree}/{len(sample)} sampled test images give the network's class; max |rr - forward| "
+    log.info(f"roadrunner: {rr_agree}/{len(sample)} sampled test images give the network's class; max |rr - forward| "
          f"{rr_err:.2e}; load {load:.1f} s, {time.monotonic() - t0:.1f} s for the sample")
 
     summary: dict[str, Any] = {
@@ -132,13 +131,13 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
         save_model.mkdir(parents=True, exist_ok=True)
         save_network(net, save_model / "digits.json")
         write_model(crn, save_model)
-        _log(f"model written to {save_model}/")
+        log.info(f"model written to {save_model}/")
 
     if sweep:
         summary["sweep"] = _digits_sweep(xtr, ytr, xte, yte, hidden, sweep, opts, out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "digits.json").write_text(json.dumps(summary, indent=1) + "\n")
-    _log(f"summary: {out / 'digits.json'}")
+    log.info(f"summary: {out / 'digits.json'}")
     return summary
 
 
@@ -150,7 +149,7 @@ def _digits_sweep(xtr, ytr, xte, yte, hidden, sweep, opts, out: Path) -> dict[st
     mlp = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=2000, random_state=SEED, alpha=1e-3)
     mlp.fit(xtr / 16.0, ytr)
     relu_acc = float(mlp.score(xte / 16.0, yte))
-    _log(f"scikit-learn ReLU MLP (inputs /16): test accuracy {relu_acc:.4f}")
+    log.info(f"scikit-learn ReLU MLP (inputs /16): test accuracy {relu_acc:.4f}")
     rows: dict[str, list[float]] = {k: [] for k in ("eps", "trained", "imported", "finetuned", "t_median", "t_max")}
     for eps in sweep:
         res = train(xtr, ytr, hidden=(hidden,), epsilon=eps, name="digits", **opts)
@@ -162,7 +161,7 @@ def _digits_sweep(xtr, ytr, xte, yte, hidden, sweep, opts, out: Path) -> dict[st
         times = np.array([settling_time(res.network, xi, tol=1e-6) for xi in xte])
         for k, v in zip(rows, (eps, acc, imp_acc, tuned_acc, float(np.median(times)), float(np.max(times)))):
             rows[k].append(v)
-        _log(f"eps {eps:<6g} trained {acc:.4f}  imported ReLU {imp_acc:.4f}  fine-tuned {tuned_acc:.4f}  "
+        log.info(f"eps {eps:<6g} trained {acc:.4f}  imported ReLU {imp_acc:.4f}  fine-tuned {tuned_acc:.4f}  "
              f"settling time (tol 1e-6) median {np.median(times):.3g} max {np.max(times):.3g}")
     rows["relu_reference"] = [relu_acc]
     _plot_sweep(rows, out / "eps_sweep.png")
@@ -197,7 +196,7 @@ def _plot_sweep(rows: dict[str, list[float]], path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
-    _log(f"plot: {path}")
+    log.info(f"plot: {path}")
 
 
 def iris(out: Path, progress: bool = False) -> dict[str, Any]:
@@ -211,7 +210,7 @@ def iris(out: Path, progress: bool = False) -> dict[str, Any]:
     acc = float(np.mean(predict_class(res.network, xte) == yte))
     sim = crn_outputs(res.network, compile_network(res.network), xte)
     agree = int(np.sum(np.argmax(sim["outputs"], axis=1) == predict_class(res.network, xte)))
-    _log(f"{res.summary()}\ntest accuracy {acc:.4f}; CRN batch simulation agrees on {agree}/{len(xte)}")
+    log.info(f"{res.summary()}\ntest accuracy {acc:.4f}; CRN batch simulation agrees on {agree}/{len(xte)}")
     return {"test_accuracy": acc, "agree": agree, "test": len(xte), "reactions": res.n_reactions}
 
 
@@ -221,7 +220,7 @@ def xor(out: Path, progress: bool = False) -> dict[str, Any]:
     res = train(x, y, hidden=(4,), epsilon=0.01, seed=SEED, name="xor_trained", progress=progress)
     sim = crn_outputs(res.network, compile_network(res.network), x)
     crn_pred = np.argmax(sim["outputs"], axis=1)
-    _log(f"{res.summary()}\nCRN classes {crn_pred.tolist()} (want {y.tolist()})")
+    log.info(f"{res.summary()}\nCRN classes {crn_pred.tolist()} (want {y.tolist()})")
     return {"train_accuracy": res.train_accuracy, "crn_classes": crn_pred.tolist()}
 
 
@@ -238,12 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--progress", action="store_true", help="per-iteration loss on stderr")
     args = p.parse_args(argv)
     out = Path(args.out)
-    if args.experiment == "digits":
-        sweep = tuple(float(v) for v in args.sweep.split(",") if v.strip())
-        digits(out, hidden=args.hidden, epsilon=args.epsilon, rr_sample=args.roadrunner_sample, sweep=sweep,
-               save_model=Path(args.save_model) if args.save_model else None, progress=args.progress)
-    else:
-        {"iris": iris, "xor": xor}[args.experiment](out, progress=args.progress)
+    # results on stdout; the rest of the library (training's loss) on stderr with --progress
+    with show_logs(logging.INFO, stream="stdout", logger=__name__), \
+            show_logs(logging.INFO if args.progress else logging.WARNING, exclude=(__name__,)):
+        if args.experiment == "digits":
+            sweep = tuple(float(v) for v in args.sweep.split(",") if v.strip())
+            digits(out, hidden=args.hidden, epsilon=args.epsilon, rr_sample=args.roadrunner_sample, sweep=sweep,
+                   save_model=Path(args.save_model) if args.save_model else None, progress=args.progress)
+        else:
+            {"iris": iris, "xor": xor}[args.experiment](out, progress=args.progress)
     return 0
 
 

@@ -25,9 +25,9 @@ Regression: mean squared error.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -40,6 +40,7 @@ from .errors import InputError, NetworkError
 from .network import Layer, Network, check_identifier
 
 TASKS = ("classify", "regress")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -136,7 +137,53 @@ class _Model:
         return loss, grad
 
 
+def _check_options(task: str, max_weight: float | None, l1: float, l2: float) -> None:
+    """The options that need no data: a known task, a positive bound, non-negative penalties."""
+    if task not in TASKS:
+        raise InputError(f"task '{task}' is unknown; use one of {', '.join(TASKS)}")
+    if max_weight is not None and not max_weight > 0:
+        raise InputError(f"max_weight is {max_weight}; it must be > 0")
+    if l1 < 0 or l2 < 0:
+        raise InputError("l1 and l2 must be >= 0")
+
+
+@dataclass(frozen=True)
+class _Data:
+    """Checked training data: the features, the targets the loss compares
+    with (one-hot rows for classification) and the class labels (else empty)."""
+
+    x: np.ndarray
+    target: np.ndarray
+    classes: np.ndarray
+
+    @property
+    def n_outputs(self) -> int:
+        return self.target.shape[1]
+
+
+def _prepare_data(x: Any, y: Any, task: str) -> _Data:
+    """Features as a finite (samples, features) array; class labels as one-hot
+    rows (integral floats count as integer labels), regression targets as a
+    (samples, outputs) array."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or len(x) == 0 or not np.all(np.isfinite(x)):
+        raise InputError(f"features must be a finite (samples, features) array, got shape {x.shape}")
+    y = np.asarray(y)
+    if len(y) != len(x):
+        raise InputError(f"{len(x)} feature rows but {len(y)} targets")
+    if task != "classify":
+        return _Data(x, y.astype(float).reshape(len(y), -1), np.array([]))
+    if y.dtype.kind == "f" and np.all(y == np.round(y)):
+        y = y.astype(int)
+    classes, labels = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise InputError("classification needs at least two classes in the target")
+    return _Data(x, np.eye(len(classes))[labels], classes)
+
+
 def _scaling(x: np.ndarray, input_range: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, s) per feature with ``u = (x - lo)/s`` in [0, 1]: the declared
+    range, else each feature's range in the data."""
     if input_range is not None:
         lo_v, hi_v = map(float, input_range)
         if not lo_v < hi_v:
@@ -162,7 +209,132 @@ def _names(given: Sequence[str] | None, n: int, prefix: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The shape of the network being trained and how its raw inputs are
+    scaled for the trainer: ``u = (x - lo)/scale``."""
+
+    lo: np.ndarray
+    scale: np.ndarray
+    sizes: tuple[int, ...]
+    activations: list[tuple[str, dict[str, Any]]]
+    input_ranges: tuple[tuple[float | None, float | None], ...] | None
+    inputs: list[str]
+    outputs: list[str]
+
+    def scaled(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.lo) / self.scale
+
+
+def _fresh_layout(data: _Data, task: str, hidden: Sequence[int], activation: str,
+                  input_range: tuple[float, float] | None, feature_names: Sequence[str] | None) -> _Layout:
+    """A new network: ``hidden`` layers of ``activation`` and an identity
+    output; inputs scaled by the declared (or the data's) range."""
+    x = data.x
+    lo, scale = _scaling(x, input_range)
+    outputs = [f"class_{c}" for c in data.classes] if task == "classify" else None
+    layout = _Layout(
+        lo, scale, (x.shape[1], *map(int, hidden), data.n_outputs),
+        [(activation, {})] * len(hidden) + [("identity", {})],
+        tuple(zip(lo.tolist(), (lo + scale).tolist())),
+        _names(feature_names, x.shape[1], "x"), _names(outputs, data.n_outputs, "y"),
+    )
+    if any(s <= 0 for s in layout.sizes):
+        raise InputError(f"layer sizes {layout.sizes}: every layer needs at least one unit")
+    return layout
+
+
+def _layout_of(init: Network, data: _Data) -> _Layout:
+    """Fine-tuning: ``init``'s own sizes, activations, names and input ranges;
+    inputs shifted by its declared lower bounds and not rescaled."""
+    x = data.x
+    if init.n_inputs != x.shape[1] or init.n_outputs != data.n_outputs:
+        raise InputError(
+            f"--init network takes {init.n_inputs} inputs and gives {init.n_outputs} outputs; "
+            f"the data has {x.shape[1]} features and {data.n_outputs} targets/classes"
+        )
+    init.check_input(x)
+    ranges = init.input_ranges
+    lo = np.array([r[0] if r[0] is not None else 0.0 for r in ranges]) if ranges else np.zeros(x.shape[1])
+    return _Layout(lo, np.ones(x.shape[1]), init.sizes,
+                   [(layer.activation, dict(layer.activation_params)) for layer in init.layers],
+                   ranges, list(init.inputs), list(init.outputs))
+
+
+def _initial_parameters(model: _Model, layout: _Layout, init: Network | None, seed: int) -> np.ndarray:
+    """The starting point: ``init``'s weights in the trainer's scaled
+    coordinates (``V = W s``, ``c = b + W lo`` in the first layer), else He
+    initialisation from ``seed`` with biases 0.01."""
+    if init is not None:
+        return np.concatenate([
+            np.concatenate([(layer.weights * (layout.scale if k == 0 else 1.0)).ravel(),
+                            layer.bias + (layer.weights @ layout.lo if k == 0 else 0.0)])
+            for k, layer in enumerate(init.layers)
+        ])
+    rng = np.random.default_rng(seed)
+    parts = []
+    for n_o, n_i in model.shapes:
+        parts += [rng.normal(scale=math.sqrt(2.0 / n_i), size=n_o * n_i), np.full(n_o, 0.01)]
+    return np.concatenate(parts)
+
+
+@dataclass(frozen=True)
+class _RateLimits:
+    """How trainer parameters map to the CRN's rate constants
+    (``|rate| = |theta| / per``: first-layer weights are ``V/s``), the bound
+    on each parameter that keeps ``|rate| <= max_weight``, and the L1 weight
+    per parameter that penalises ``l1 * |rate|`` (biases are not penalised)."""
+
+    per: np.ndarray
+    cap: np.ndarray
+    penalty: np.ndarray
+    weights: np.ndarray  # mask: which parameters are weights
+
+
+def _rate_limits(model: _Model, layout: _Layout, max_weight: float | None, l1: float) -> _RateLimits:
+    per = np.ones(model.size)
+    per[model.slices[0][0]] = np.tile(layout.scale, layout.sizes[1])
+    cap = np.full(model.size, np.inf) if max_weight is None else max_weight * per
+    weights = model.weight_mask()
+    return _RateLimits(per, cap, np.where(weights, l1 / per, 0.0), weights)
+
+
+class _Objective:
+    """What L-BFGS-B minimises: the loss (with L2) and its exact gradient.
+    With an L1 penalty each parameter is written ``p - n`` with ``p, n >= 0``,
+    so ``penalty . (p + n)`` is smooth (exact: at the optimum one of p, n is
+    0); the optimiser's vector is then ``[p, n]``, twice the parameters."""
+
+    def __init__(self, model: _Model, u: np.ndarray, target: np.ndarray, task: str, l2: float,
+                 penalty: np.ndarray | None):
+        self.model, self.u, self.target, self.task, self.l2 = model, u, target, task, l2
+        self.penalty = penalty  # None: no L1, the vector is theta itself
+
+    def __call__(self, vec: np.ndarray) -> tuple[float, np.ndarray]:
+        if self.penalty is None:
+            return self.model.loss_grad(vec, self.u, self.target, self.task, self.l2)
+        p, n = vec[: self.model.size], vec[self.model.size:]
+        loss, g = self.model.loss_grad(p - n, self.u, self.target, self.task, self.l2)
+        return loss + float(self.penalty @ (p + n)), np.concatenate([g + self.penalty, -g + self.penalty])
+
+    def vector(self, theta: np.ndarray) -> np.ndarray:
+        if self.penalty is None:
+            return theta
+        return np.concatenate([np.maximum(theta, 0), np.maximum(-theta, 0)])
+
+    def theta(self, vec: np.ndarray) -> np.ndarray:
+        return vec if self.penalty is None else vec[: self.model.size] - vec[self.model.size:]
+
+    def bounds(self, cap: np.ndarray) -> list[tuple[float | None, float | None]] | None:
+        """``|theta| <= cap`` in the optimiser's coordinates (None: unbounded)."""
+        if self.penalty is not None:
+            return [(0.0, None if math.isinf(c) else float(c)) for c in cap] * 2
+        return None if np.all(np.isinf(cap)) else [(-float(c), float(c)) for c in cap]
+
+
 class _Progress:
+    """Logs the loss at INFO at most once per ``every`` seconds (and at the end)."""
+
     def __init__(self, enabled: bool, every: float = 1.0):
         self.enabled, self.every, self.last, self.k = enabled, every, 0.0, 0
 
@@ -171,7 +343,67 @@ class _Progress:
         now = time.monotonic()
         if self.enabled and (final or now - self.last >= self.every):
             self.last = now
-            print(f"  iteration {self.k:5d}  loss {loss:.6g}", file=sys.stderr, flush=True)
+            log.info(f"  iteration {self.k:5d}  loss {loss:.6g}")
+
+
+@dataclass(frozen=True)
+class _Optimum:
+    vector: np.ndarray
+    iterations: int
+    history: list[float]  # the loss after each iteration
+
+
+def _minimise(objective: Callable[[np.ndarray], tuple[float, np.ndarray]], start: np.ndarray,
+              bounds: list[tuple[float | None, float | None]] | None, max_iter: int, ftol: float,
+              progress: bool | Callable[[float], None]) -> _Optimum:
+    """Full-batch L-BFGS-B with the exact gradient; ``progress`` is called
+    with the loss after each iteration (True: logged, throttled)."""
+    report = progress if callable(progress) else _Progress(bool(progress))
+    history: list[float] = []
+
+    def callback(vec: np.ndarray) -> None:
+        loss = objective(vec)[0]
+        history.append(loss)
+        report(loss)
+
+    res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
+                   options={"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": ftol, "gtol": 1e-9})
+    if isinstance(report, _Progress):
+        report(float(res.fun), final=True)
+    return _Optimum(res.x, int(res.nit), history)
+
+
+def _prune(theta: np.ndarray, limits: _RateLimits, threshold: float) -> tuple[np.ndarray, int]:
+    """Weights whose rate constant is below ``threshold`` become exact zeros
+    (no reaction); returns the parameters and how many were pruned."""
+    small = limits.weights & (np.abs(theta) / limits.per < threshold) & (theta != 0)
+    return np.where(small, 0.0, theta), int(small.sum())
+
+
+def _to_network(model: _Model, theta: np.ndarray, layout: _Layout, epsilon: float, name: str,
+                description: str) -> Network:
+    """The network on raw inputs: the first layer unscaled, ``W = V/s`` and
+    ``b = c - W lo`` (exact zeros stay zeros: no reaction)."""
+    layers = []
+    for k, ((v, c), (act, params)) in enumerate(zip(model.unpack(theta), layout.activations)):
+        if k == 0:
+            w = np.where(v == 0, 0.0, v / layout.scale)
+            v, c = w, c - w @ layout.lo
+        layers.append(Layer(v, c, epsilon, act, params))
+    return Network(tuple(layers), inputs=tuple(layout.inputs), outputs=tuple(layout.outputs), name=name,
+                   description=description, input_ranges=layout.input_ranges)
+
+
+def _description(task: str, epsilon: float, max_weight: float | None, l1: float, seed: int,
+                 init: Network | None) -> str:
+    desc = (f"trained by crn2sbml.train ({task}) with the CRN's own activation at eps={epsilon:g}"
+            + (f"; |rate constant| <= {max_weight:g}" if max_weight is not None else "")
+            + (f"; L1 {l1:g}" if l1 else "") + f"; seed {seed}")
+    if task == "classify":
+        desc += "; outputs are the class logits (predicted class = argmax)"
+    if init is not None:
+        desc = f"fine-tuned from '{init.name}'; " + desc
+    return desc
 
 
 def train(
@@ -203,144 +435,40 @@ def train(
     an imported ReLU network turned into sigma_eps); ``hidden``,
     ``activation``, ``input_range`` and ``feature_names`` are then ignored.
     L-BFGS-B stops after ``max_iter`` iterations or when the relative
-    decrease of the loss falls below ``ftol``."""
+    decrease of the loss falls below ``ftol``. ``progress``: True logs the
+    loss (logger ``crn2sbml.training``, INFO); a callable gets it instead."""
     start = time.monotonic()
-    if task not in TASKS:
-        raise InputError(f"task '{task}' is unknown; use one of {', '.join(TASKS)}")
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 2 or len(x) == 0 or not np.all(np.isfinite(x)):
-        raise InputError(f"features must be a finite (samples, features) array, got shape {x.shape}")
-    if max_weight is not None and not max_weight > 0:
-        raise InputError(f"max_weight is {max_weight}; it must be > 0")
-    if l1 < 0 or l2 < 0:
-        raise InputError("l1 and l2 must be >= 0")
-    y = np.asarray(y)
-    if len(y) != len(x):
-        raise InputError(f"{len(x)} feature rows but {len(y)} targets")
-    if task == "classify":
-        if y.dtype.kind == "f" and np.all(y == np.round(y)):
-            y = y.astype(int)
-        classes, labels = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise InputError("classification needs at least two classes in the target")
-        target = np.eye(len(classes))[labels]
-    else:
-        classes = np.array([])
-        target = y.astype(float).reshape(len(y), -1)
-    n_out = target.shape[1]
+    _check_options(task, max_weight, l1, l2)
+    data = _prepare_data(x, y, task)
+    layout = (_layout_of(init, data) if init is not None
+              else _fresh_layout(data, task, hidden, activation, input_range, feature_names))
+    u = layout.scaled(data.x)
+    model = _Model(layout.sizes, layout.activations, epsilon)
+    limits = _rate_limits(model, layout, max_weight, l1)
+    theta0 = np.clip(_initial_parameters(model, layout, init, seed), -limits.cap, limits.cap)
+    objective = _Objective(model, u, data.target, task, l2, limits.penalty if l1 > 0 else None)
+    best = _minimise(objective, objective.vector(theta0), objective.bounds(limits.cap), max_iter, ftol, progress)
+    theta, pruned = _prune(objective.theta(best.vector), limits, prune)
+    net = _to_network(model, theta, layout, epsilon, name, _description(task, epsilon, max_weight, l1, seed, init))
+    return _result(net, task, data, model.loss_grad(theta, u, data.target, task, l2)[0], best, pruned,
+                   time.monotonic() - start)
 
-    if init is not None:
-        if init.n_inputs != x.shape[1] or init.n_outputs != n_out:
-            raise InputError(
-                f"--init network takes {init.n_inputs} inputs and gives {init.n_outputs} outputs; "
-                f"the data has {x.shape[1]} features and {n_out} targets/classes"
-            )
-        ranges = init.input_ranges
-        lo = np.array([r[0] if r[0] is not None else 0.0 for r in ranges]) if ranges else np.zeros(x.shape[1])
-        scale = np.ones(x.shape[1])
-        sizes = init.sizes
-        acts = [(l.activation, dict(l.activation_params)) for l in init.layers]
-        input_ranges = ranges
-        names_in, names_out = list(init.inputs), list(init.outputs)
-        init.check_input(x)
-    else:
-        lo, scale = _scaling(x, input_range)
-        sizes = (x.shape[1], *map(int, hidden), n_out)
-        acts = [(activation, {})] * len(hidden) + [("identity", {})]
-        input_ranges = tuple(zip(lo.tolist(), (lo + scale).tolist()))
-        names_in = _names(feature_names, x.shape[1], "x")
-        names_out = _names([f"class_{c}" for c in classes] if task == "classify" else None, n_out, "y")
-    if any(s <= 0 for s in sizes):
-        raise InputError(f"layer sizes {sizes}: every layer needs at least one unit")
-    u = (x - lo) / scale
-    model = _Model(sizes, acts, epsilon)
 
-    if init is not None:
-        theta0 = np.concatenate([
-            np.concatenate([(l.weights * (scale if k == 0 else 1.0)).ravel(),
-                            l.bias + (l.weights @ lo if k == 0 else 0.0)])
-            for k, l in enumerate(init.layers)
-        ])
-    else:
-        rng = np.random.default_rng(seed)
-        parts = []
-        for n_o, n_i in model.shapes:
-            parts += [rng.normal(scale=math.sqrt(2.0 / n_i), size=n_o * n_i), np.full(n_o, 0.01)]
-        theta0 = np.concatenate(parts)
-
-    # bounds on the CRN's rate constants: first-layer weights are V/s
-    per = np.ones(model.size)
-    per[model.slices[0][0]] = np.tile(scale, sizes[1])
-    cap = np.full(model.size, np.inf) if max_weight is None else max_weight * per
-    theta0 = np.clip(theta0, -cap, cap)
-    mask = model.weight_mask()
-    penalty = np.where(mask, l1 / per, 0.0)  # l1 on |rate constant| = |V|/s
-
-    report = progress if callable(progress) else _Progress(bool(progress))
-    history: list[float] = []
-
-    if l1 > 0:
-        def fun(pn: np.ndarray) -> tuple[float, np.ndarray]:
-            p, n = pn[: model.size], pn[model.size:]
-            loss, g = model.loss_grad(p - n, u, target, task, l2)
-            loss += float(penalty @ (p + n))
-            return loss, np.concatenate([g + penalty, -g + penalty])
-
-        start_vec = np.concatenate([np.maximum(theta0, 0), np.maximum(-theta0, 0)])
-        bounds = [(0.0, None if math.isinf(c) else c) for c in cap] * 2
-    else:
-        def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
-            return model.loss_grad(t, u, target, task, l2)
-
-        start_vec = theta0
-        bounds = None if max_weight is None else [(-c, c) for c in cap]
-
-    def callback(vec: np.ndarray) -> None:
-        loss = fun(vec)[0]
-        history.append(loss)
-        report(loss)
-
-    res = minimize(fun, start_vec, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
-                   options={"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": ftol, "gtol": 1e-9})
-    theta = res.x[: model.size] - res.x[model.size:] if l1 > 0 else res.x
-    if isinstance(report, _Progress):
-        report(float(res.fun), final=True)
-
-    # prune: rate constants below the threshold become exact zeros (no reaction)
-    rate = np.abs(theta) / per
-    small = mask & (rate < prune) & (theta != 0)
-    pruned = int(small.sum())
-    theta = np.where(small, 0.0, theta)
-
-    layers = []
-    for k, ((v, c), (act, params)) in enumerate(zip(model.unpack(theta), acts)):
-        if k == 0:
-            w = v / scale
-            w = np.where(v == 0, 0.0, w)
-            b = c - w @ lo
-        else:
-            w, b = v, c
-        layers.append(Layer(w, b, epsilon, act, params))
-    desc = (f"trained by crn2sbml.train ({task}) with the CRN's own activation at eps={epsilon:g}"
-            + (f"; |rate constant| <= {max_weight:g}" if max_weight is not None else "")
-            + (f"; L1 {l1:g}" if l1 else "") + f"; seed {seed}")
-    if task == "classify":
-        desc += "; outputs are the class logits (predicted class = argmax)"
-    if init is not None:
-        desc = f"fine-tuned from '{init.name}'; " + desc
-    net = Network(tuple(layers), inputs=tuple(names_in), outputs=tuple(names_out), name=name,
-                  description=desc, input_ranges=input_ranges)
+def _result(net: Network, task: str, data: _Data, loss: float, best: _Optimum, pruned: int,
+            seconds: float) -> TrainResult:
+    """The trained network with what it costs as a CRN (reactions, zero
+    weights) and how well it fits (loss; training accuracy for classification)."""
     from .compile import compile_network
 
-    n_reactions = len(compile_network(net).reactions)
-    loss, _ = model.loss_grad(theta, u, target, task, l2)
     acc = None
     if task == "classify":
-        acc = float(np.mean(predict_class(net, x) == np.argmax(target, axis=1)))
-    n_weights = int(sum(l.weights.size for l in net.layers))
-    zeros = int(sum(np.count_nonzero(l.weights == 0) for l in net.layers))
-    return TrainResult(net, task, classes.tolist(), loss, int(res.nit), acc, pruned, zeros, n_weights,
-                       n_reactions, time.monotonic() - start, history)
+        acc = float(np.mean(predict_class(net, data.x) == np.argmax(data.target, axis=1)))
+    return TrainResult(
+        net, task, data.classes.tolist(), loss, best.iterations, acc, pruned,
+        zero_weights=int(sum(np.count_nonzero(layer.weights == 0) for layer in net.layers)),
+        n_weights=int(sum(layer.weights.size for layer in net.layers)),
+        n_reactions=len(compile_network(net).reactions), seconds=seconds, history=best.history,
+    )
 
 
 def read_csv(path: str, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -256,3 +256,50 @@ def test_torch_onnx_export_round_trip(tmp_path, rng):
     assert [l.activation for l in net.layers] == ["smoothed_relu", "leaky_relu", "hardtanh", "identity"]
     x = rng.normal(size=(30, 3)) * 2
     assert np.max(np.abs(net.unsmoothed_forward(x) - model(torch.tensor(x)).detach().numpy())) < 1e-10
+
+
+# --- activations declare their framework names; every importer reads them -------------------
+def test_each_framework_name_belongs_to_one_registered_activation():
+    from crn2sbml.activations import FRAMEWORKS, _REGISTRY
+
+    for framework in FRAMEWORKS:
+        claimed = [n for cls in _REGISTRY.values() for n in cls.framework_names.get(framework, ())]
+        assert len(claimed) == len(set(claimed)), f"{framework} name claimed twice: {claimed}"
+    for cls in _REGISTRY.values():
+        assert set(cls.framework_names) <= set(FRAMEWORKS), cls.name
+        for key in cls.spec_params:  # a spec's positional parameters are the activation's own
+            cls.from_params({key: 0.5 if key != "max_val" else 2.0})
+
+
+def test_a_declared_onnx_name_is_imported_without_touching_the_importer(tmp_path, rng, monkeypatch):
+    """Abs declares no ONNX name; declaring one is all it takes for load_onnx
+    to read ONNX's Abs operator as the abs activation."""
+    from onnx.reference import ReferenceEvaluator
+
+    from crn2sbml.activations.abs import Abs
+
+    model = _onnx_model(tmp_path / "abs.onnx", rng, hardsigmoid=False, extra_node="Abs")
+    with pytest.raises(ModelReadError, match=r"Abs node .* is not supported"):
+        load_onnx(tmp_path / "abs.onnx")
+    monkeypatch.setattr(Abs, "framework_names", {"onnx": ("Abs",)})
+    net = load_onnx(tmp_path / "abs.onnx")
+    assert [l.activation for l in net.layers][-2:] == ["abs", "identity"]
+    x = rng.normal(size=(20, 3)) * 2
+    assert np.max(np.abs(net.unsmoothed_forward(x) - ReferenceEvaluator(model).run(None, {"x": x})[0])) < 1e-10
+
+
+def test_framework_parameters_come_from_the_activation(tmp_path, rng):
+    import torch
+
+    nn = torch.nn
+    net = from_torch(nn.Sequential(nn.Linear(2, 3), nn.ReLU6(), nn.Linear(3, 1)))  # ReLU6 is a Hardtanh(0, 6)
+    assert net.layers[0].activation == "hardtanh" and dict(net.layers[0].activation_params) == {"min_val": 0.0,
+                                                                                                "max_val": 6.0}
+    from crn2sbml.activations import activation_class
+
+    clip = activation_class("hardtanh")
+    assert clip.onnx_params({"min": -1.0, "max": 3.0}, []) == {"min_val": -1.0, "max_val": 3.0}  # opset < 11
+    assert clip.onnx_params({}, [np.array(-2.0), np.array([5.0])]) == {"min_val": -2.0, "max_val": 5.0}
+    with pytest.raises(NetworkError, match="needs both a min and a max"):
+        clip.onnx_params({}, [np.array(0.0), None])
+    assert activation_class("leaky_relu").onnx_params({}, []) == {"negative_slope": 0.01}  # ONNX's default

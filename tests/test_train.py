@@ -8,7 +8,12 @@ import pytest
 
 from crn2sbml import compile_network, load_network
 from crn2sbml.cli import main
-from crn2sbml.training import _Model, predict_class, train
+from crn2sbml.errors import InputError
+from crn2sbml.network import Layer, Network
+from crn2sbml.training import (
+    _fresh_layout, _initial_parameters, _layout_of, _minimise, _Model, _Objective, _prepare_data, _prune,
+    _rate_limits, _to_network, predict_class, train,
+)
 
 
 @pytest.mark.parametrize("task", ["classify", "regress"])
@@ -26,6 +31,131 @@ def test_gradient_matches_finite_differences(task, hidden_act, rng):
         for e in np.eye(model.size)
     ])
     assert np.max(np.abs(grad - fd)) < 1e-7 * max(1.0, np.max(np.abs(fd)))
+
+
+# --- the phases of train, one by one ----------------------------------------------------
+def test_data_becomes_one_hot_classes_or_real_targets():
+    data = _prepare_data([[0.0], [1.0], [2.0], [3.0]], [2.0, 0.0, 2.0, 1.0], "classify")
+    assert data.classes.tolist() == [0, 1, 2] and data.classes.dtype.kind == "i"  # 2.0 is the label 2
+    assert data.target.tolist() == [[0, 0, 1], [1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    reg = _prepare_data([[0.0], [1.0]], [0.5, -1.5], "regress")
+    assert reg.target.tolist() == [[0.5], [-1.5]] and reg.n_outputs == 1 and reg.classes.size == 0
+    for x, y, fragment in (([[np.nan]], [1], "finite"), ([[0.0], [1.0]], [1], "2 feature rows but 1 targets"),
+                           ([[0.0], [1.0]], ["a", "a"], "two classes")):
+        with pytest.raises(InputError, match=fragment):
+            _prepare_data(x, y, "classify")
+
+
+def test_fresh_layout_scales_every_feature_onto_the_unit_interval(rng):
+    x = np.column_stack([rng.uniform(-3, 5, 20), np.full(20, 7.0)])  # the second feature is constant
+    data = _prepare_data(x, (x[:, 0] > 0).astype(int), "classify")
+    layout = _fresh_layout(data, "classify", (3,), "smoothed_relu", None, ["a b", "a b"])
+    u = layout.scaled(x)
+    assert u[:, 0].min() == 0 and u[:, 0].max() == pytest.approx(1) and np.all(u[:, 1] == 0)
+    assert layout.sizes == (2, 3, 2) and layout.activations[-1] == ("identity", {})
+    assert layout.inputs == ["a_b", "x1"] and layout.outputs == ["class_0", "class_1"]  # no name twice
+    declared = _fresh_layout(data, "classify", (3,), "smoothed_relu", (-4.0, 12.0), None)
+    assert np.allclose(declared.scaled(x), (x + 4) / 16) and declared.input_ranges == ((-4, 12), (-4, 12))
+    with pytest.raises(InputError, match="lower bound"):
+        _fresh_layout(data, "classify", (3,), "smoothed_relu", (1.0, 1.0), None)
+
+
+def test_initial_parameters_of_a_network_compute_that_network(rng):
+    """Fine-tuning starts where the network is: the trainer's model on the
+    scaled inputs equals the network's own forward pass on the raw ones."""
+    init = Network((Layer(rng.normal(size=(4, 2)), rng.normal(size=4), 0.05, "leaky_relu", {"negative_slope": 0.2}),
+                    Layer(rng.normal(size=(2, 4)), rng.normal(size=2), 0.05, "identity")),
+                   input_ranges=((-1.0, 2.0), (0.5, None)))
+    x = np.column_stack([rng.uniform(-1, 2, 9), rng.uniform(0.5, 3, 9)])
+    layout = _layout_of(init, _prepare_data(x, rng.normal(size=(9, 2)), "regress"))
+    model = _Model(layout.sizes, layout.activations, 0.05)
+    out, _ = model.forward(_initial_parameters(model, layout, init, seed=0), layout.scaled(x))
+    assert np.allclose(out, init.forward(x), rtol=1e-12, atol=1e-12)
+
+
+def test_fresh_initial_parameters_are_he_normal_and_seeded():
+    model = _Model((400, 50, 2), [("smoothed_relu", {}), ("identity", {})], 0.01)
+    layout = _fresh_layout(_prepare_data(np.eye(400), np.arange(400) % 2, "classify"), "classify", (50,),
+                           "smoothed_relu", None, None)
+    theta = _initial_parameters(model, layout, None, seed=5)
+    (v, c), _ = model.unpack(theta)
+    assert abs(v.std() / np.sqrt(2 / 400) - 1) < 0.05 and np.all(c == 0.01)
+    assert np.array_equal(theta, _initial_parameters(model, layout, None, seed=5))
+
+
+def test_rate_limits_hold_the_compiled_crns_rate_constants_at_the_bound(rng):
+    """Every parameter at its cap gives rate constants of exactly max_weight
+    in the compiled CRN (first-layer weights are V/s there)."""
+    x = rng.uniform(0, 10, size=(15, 3)) * np.array([1.0, 5.0, 0.1])
+    data = _prepare_data(x, rng.integers(0, 2, 15), "classify")
+    layout = _fresh_layout(data, "classify", (4,), "smoothed_relu", None, None)
+    model = _Model(layout.sizes, layout.activations, 0.01)
+    limits = _rate_limits(model, layout, 0.7, l1=0.3)
+    net = _to_network(model, limits.cap, layout, 0.01, "capped", "")
+    rates = [p.value for p in compile_network(net).parameters if p.id.startswith(("w_", "b_"))]
+    assert np.allclose(rates, 0.7, rtol=1e-12)
+    first = model.slices[0][0]
+    assert np.allclose(limits.penalty[first] * limits.cap[first], 0.3 * 0.7)  # l1 * |rate| at the cap
+    assert np.all(limits.penalty[~limits.weights] == 0)  # biases are not penalised
+
+
+def test_l1_objective_value_and_gradient(rng):
+    model = _Model((3, 4, 2), [("smoothed_relu", {}), ("identity", {})], 0.05)
+    u, target = rng.uniform(0, 1, size=(7, 3)), rng.normal(size=(7, 2))
+    penalty = np.where(model.weight_mask(), rng.uniform(0.1, 1, model.size), 0.0)
+    objective = _Objective(model, u, target, "regress", 0.01, penalty)
+    theta = rng.normal(size=model.size)
+    vec = objective.vector(theta)
+    assert np.all(vec >= 0) and np.array_equal(objective.theta(vec), theta)
+    loss, grad = objective(vec)
+    plain = _Objective(model, u, target, "regress", 0.01, None)(theta)[0]
+    assert loss == pytest.approx(plain + float(np.sum(penalty * np.abs(theta))), rel=1e-12)
+    h = 1e-6
+    fd = np.array([(objective(vec + h * e)[0] - objective(vec - h * e)[0]) / (2 * h) for e in np.eye(vec.size)])
+    assert np.max(np.abs(grad - fd)) < 1e-7 * max(1.0, np.max(np.abs(fd)))
+    cap = np.full(model.size, 2.0)
+    assert objective.bounds(cap) == [(0.0, 2.0)] * (2 * model.size)
+    assert _Objective(model, u, target, "regress", 0, None).bounds(np.full(model.size, np.inf)) is None  # no bound
+
+
+def test_minimise_reaches_a_bounded_quadratics_minimum_and_reports_each_iteration(caplog):
+    a = np.array([0.3, -4.0, 2.5])
+
+    def quadratic(v):
+        return float(np.sum((v - a) ** 2)), 2 * (v - a)
+
+    seen = []
+    best = _minimise(quadratic, np.zeros(3), [(-1.0, 1.0)] * 3, 100, 1e-15, seen.append)
+    assert np.allclose(best.vector, np.clip(a, -1, 1), atol=1e-9)
+    assert seen == best.history and len(seen) == best.iterations >= 1
+    caplog.set_level("INFO", logger="crn2sbml.training")
+    _minimise(quadratic, np.zeros(3), None, 100, 1e-15, True)
+    assert caplog.messages and all(m.lstrip().startswith("iteration") for m in caplog.messages)
+    caplog.clear()
+    _minimise(quadratic, np.zeros(3), None, 100, 1e-15, False)
+    assert caplog.messages == []
+
+
+def test_prune_zeroes_weights_with_small_rate_constants_only():
+    model = _Model((2, 1), [("identity", {})], 0.01)  # theta = [v0, v1, c]
+    layout = _fresh_layout(_prepare_data(np.array([[0.0, 0.0], [1.0, 10.0]]), [0.0, 1.0], "regress"), "regress",
+                           (), "smoothed_relu", None, None)
+    limits = _rate_limits(model, layout, None, 0.0)  # the second input spans 10: its rate is v1 / 10
+    theta, pruned = _prune(np.array([5e-5, 5e-4, 1e-6]), limits, 1e-4)
+    assert theta.tolist() == [0.0, 0.0, 1e-6] and pruned == 2  # 5e-4 / 10 < 1e-4; a bias is never pruned
+    theta, pruned = _prune(np.array([2e-4, 2e-3, 0.0]), limits, 1e-4)
+    assert theta.tolist() == [2e-4, 2e-3, 0.0] and pruned == 0
+
+
+def test_to_network_on_raw_inputs_equals_the_trainer_model_on_scaled_inputs(rng):
+    x = rng.uniform(-2, 6, size=(12, 3))
+    layout = _fresh_layout(_prepare_data(x, rng.normal(size=12), "regress"), "regress", (5,), "hardtanh", None, None)
+    model = _Model(layout.sizes, layout.activations, 0.02)
+    theta = rng.normal(size=model.size)
+    theta[model.slices[0][0].start] = 0.0
+    net = _to_network(model, theta, layout, 0.02, "n", "d")
+    assert np.allclose(net.forward(x), model.forward(theta, layout.scaled(x))[0], rtol=1e-10, atol=1e-12)
+    assert net.layers[0].weights[0, 0] == 0.0 and net.input_ranges == layout.input_ranges
 
 
 def test_trained_function_is_the_networks_forward_pass(rng):

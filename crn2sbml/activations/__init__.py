@@ -4,7 +4,8 @@ Every activation lowers a network unit to one or more rails, each a species
 obeying ``dy/dt = z_r*y + q(y)`` (see :mod:`.base`). The constant term of q
 becomes the inflow ``0 -> Y``; a term ``c * y^k`` becomes ``k Y -> (k-1) Y``
 (c < 0) or ``k Y -> (k+1) Y`` (c > 0) at rate ``|c|`` (k = 1: ``Y -> 0`` /
-``Y -> 2Y``). Adding an activation is adding a module and a registry line.
+``Y -> 2Y``). Adding an activation is adding a module and a registry line;
+its ``framework_names`` make every importer accept it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Mapping
 
 from ..errors import UnknownNameError
 from .abs import Abs
-from .base import Activation, Params, QTerm, Rail
+from .base import FRAMEWORKS, Activation, Params, QTerm, Rail
 from .hardsigmoid import HardSigmoid
 from .hardtanh import HardTanh
 from .identity import Identity
@@ -42,6 +43,19 @@ def canonical_activation(name: str) -> str:
     return key
 
 
+def activation_class(name: str) -> type[Activation]:
+    """The class registered as ``name`` (aliases resolved), or UnknownNameError."""
+    return _REGISTRY[canonical_activation(name)]
+
+
+def framework_activations(framework: str) -> dict[str, type[Activation]]:
+    """What ``framework`` ("torch", "onnx", "sklearn") calls each activation
+    crn2sbml computes -> its class, in registry order: what the importers accept."""
+    if framework not in FRAMEWORKS:
+        raise UnknownNameError(f"unknown framework '{framework}'; known frameworks: {', '.join(FRAMEWORKS)}")
+    return {fw_name: cls for cls in _REGISTRY.values() for fw_name in cls.framework_names.get(framework, ())}
+
+
 def get_activation(name: str, params: Mapping[str, Any] | Params = ()) -> Activation:
     """The activation ``name`` with ``params`` (JSON form or canonical items).
     Bad parameters raise NetworkError naming them."""
@@ -49,5 +63,5 @@ def get_activation(name: str, params: Mapping[str, Any] | Params = ()) -> Activa
     return cls.from_params(params if isinstance(params, Mapping) else dict(params))
 
 
-__all__ = ["Activation", "QTerm", "Rail", "SMOOTHED_RELU", "canonical_activation", "get_activation",
-           "known_activations", "smoothed_relu"]
+__all__ = ["Activation", "FRAMEWORKS", "QTerm", "Rail", "SMOOTHED_RELU", "activation_class", "canonical_activation",
+           "framework_activations", "get_activation", "known_activations", "smoothed_relu"]

@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import NetworkError
 
 Params = tuple[tuple[str, Any], ...]
+# The frameworks whose trained networks the importers read, as keys of Activation.framework_names.
+FRAMEWORKS = ("torch", "onnx", "sklearn")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,13 @@ class Activation(ABC):
 
     name: ClassVar[str]
     offset: float = 0.0
+    # What the frameworks call this activation, so every importer finds it here:
+    # "torch": torch.nn module classes (subclasses match too), "onnx": operator
+    # types, "sklearn": MLP ``activation=`` values. Parameters come from
+    # torch_params / onnx_params.
+    framework_names: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    # parameters in the order a state_dict's activation spec gives them ('hardtanh:-1:1')
+    spec_params: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "Activation":
@@ -73,6 +82,19 @@ class Activation(ABC):
         This default serves activations without parameters."""
         reject_unknown(params, (), cls.name)
         return cls()
+
+    @classmethod
+    def torch_params(cls, module: Any) -> dict[str, Any]:
+        """The JSON parameters of a torch.nn module named in ``framework_names["torch"]``."""
+        return {}
+
+    @classmethod
+    def onnx_params(cls, attributes: Mapping[str, Any], constants: Sequence[np.ndarray | None]) -> dict[str, Any]:
+        """The JSON parameters of an ONNX node named in ``framework_names["onnx"]``:
+        from its attributes and its constant inputs after the first (None where
+        an optional input is left out). A NetworkError completes the sentence
+        "<node> ...", e.g. "needs both a min and a max"."""
+        return {}
 
     def params(self) -> Params:
         """Canonical, hashable parameters (what ``Layer.activation_params`` holds)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import NetworkError
 from .base import Rail
 from .smoothed_relu import SmoothedReLUUnit
 
@@ -15,6 +17,16 @@ from .smoothed_relu import SmoothedReLUUnit
 @dataclass(frozen=True)
 class HardSigmoid(SmoothedReLUUnit):
     name = "hardsigmoid"
+    framework_names = {"torch": ("Hardsigmoid",), "onnx": ("HardSigmoid",)}
+
+    @classmethod
+    def onnx_params(cls, attributes: Mapping[str, Any], constants: Sequence[np.ndarray | None]) -> dict[str, Any]:
+        alpha, beta = float(attributes.get("alpha", 0.2)), float(attributes.get("beta", 0.5))
+        # float32 attributes: alpha is float32(1/6), taken as exactly 1/6
+        if not (math.isclose(alpha, 1 / 6, rel_tol=1e-6) and math.isclose(beta, 0.5)):
+            raise NetworkError(f"has alpha={alpha:g}, beta={beta:g}; only PyTorch's hard sigmoid "
+                               "clip(z/6 + 1/2, 0, 1) (alpha=1/6, beta=0.5) is supported")
+        return {}
 
     @property
     def rails(self) -> tuple[Rail, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -19,6 +19,9 @@ class HardTanh(SmoothedReLUUnit):
     min_val: float = -1.0
     max_val: float = 1.0
     name = "hardtanh"
+    # ReLU6 is a torch Hardtanh(0, 6); ONNX writes hardtanh as Clip(min, max)
+    framework_names = {"torch": ("Hardtanh",), "onnx": ("Clip",)}
+    spec_params = ("min_val", "max_val")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "HardTanh":
@@ -28,6 +31,22 @@ class HardTanh(SmoothedReLUUnit):
         if not lo < hi:
             raise NetworkError(f"hardtanh parameter 'min_val' ({lo}) must be < 'max_val' ({hi})")
         return cls(lo, hi)
+
+    @classmethod
+    def torch_params(cls, module: Any) -> dict[str, Any]:
+        return {"min_val": float(module.min_val), "max_val": float(module.max_val)}
+
+    @classmethod
+    def onnx_params(cls, attributes: Mapping[str, Any], constants: Sequence[np.ndarray | None]) -> dict[str, Any]:
+        # opset >= 11 gives the bounds as inputs 1 and 2; older opsets as attributes
+        def bound(k: int, key: str) -> float | None:
+            given = constants[k] if k < len(constants) else None
+            return float(given.reshape(-1)[0]) if given is not None else attributes.get(key)
+
+        lo, hi = bound(0, "min"), bound(1, "max")
+        if lo is None or hi is None:
+            raise NetworkError("needs both a min and a max to be a hardtanh")
+        return {"min_val": float(lo), "max_val": float(hi)}
 
     def params(self) -> Params:
         return (("max_val", self.max_val), ("min_val", self.min_val))

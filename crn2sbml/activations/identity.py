@@ -14,6 +14,8 @@ from .smoothed_relu import SmoothedReLUUnit
 @dataclass(frozen=True)
 class Identity(SmoothedReLUUnit):
     name = "identity"
+    # (torch's nn.Identity and ONNX's Identity are no-ops on a layer's output, not this activation)
+    framework_names = {"sklearn": ("identity",)}
 
     @property
     def rails(self) -> tuple[Rail, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -19,11 +19,21 @@ from .smoothed_relu import SmoothedReLUUnit
 class LeakyReLU(SmoothedReLUUnit):
     negative_slope: float = 0.01
     name = "leaky_relu"
+    framework_names = {"torch": ("LeakyReLU",), "onnx": ("LeakyRelu",)}
+    spec_params = ("negative_slope",)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "LeakyReLU":
         reject_unknown(params, ("negative_slope",), cls.name)
         return cls(param_number(params, "negative_slope", 0.01, cls.name))
+
+    @classmethod
+    def torch_params(cls, module: Any) -> dict[str, Any]:
+        return {"negative_slope": float(module.negative_slope)}
+
+    @classmethod
+    def onnx_params(cls, attributes: Mapping[str, Any], constants: Sequence[np.ndarray | None]) -> dict[str, Any]:
+        return {"negative_slope": float(attributes.get("alpha", 0.01))}  # ONNX's default alpha
 
     def params(self) -> Params:
         return (("negative_slope", self.negative_slope),)

@@ -45,6 +45,7 @@ class SmoothedReLUUnit(Activation):
 @dataclass(frozen=True)
 class SmoothedReLU(SmoothedReLUUnit):
     name = "smoothed_relu"
+    framework_names = {"torch": ("ReLU",), "onnx": ("Relu",), "sklearn": ("relu",)}
 
     def unsmoothed(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(np.asarray(z, dtype=float), 0.0)

@@ -1,39 +1,26 @@
-"""Emitters: one module per format, chosen from an explicit registry."""
+"""Emitters: one module per format, chosen by name from the output-format
+registry (crn2sbml.formats)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .._atomic import ensure_dir, staged_folder
 from ..crn import CRN
 from ..errors import UnknownNameError
+from ..formats import COMPILE, get_output_format, output_formats
 from .antimony import antimony_lines, to_antimony, write_antimony
 from .sbml import LEVELS, stream_sbml, to_sbml, write_sbml
 from .text import to_text, write_text
+from .writers import Format
 
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    suffix: str
-    render: Callable[[CRN], str]
-    write: Callable[[CRN, str | os.PathLike[str]], Path]
-
-
-FORMATS: dict[str, Format] = {
-    "sbml": Format("sbml", ".xml", to_sbml, write_sbml),
-    "antimony": Format("antimony", ".ant", to_antimony, write_antimony),
-    "crn": Format("crn", ".crn", to_text, write_text),
-}
+# the compile formats of the one registry (crn2sbml.formats), name -> Format
+FORMATS: dict[str, Format] = {name: f.writer for name, f in output_formats(COMPILE).items()}
 
 
 def get_format(name: str) -> Format:
-    if name not in FORMATS:
-        raise UnknownNameError(f"unknown format '{name}'; known formats: {', '.join(FORMATS)}")
-    return FORMATS[name]
+    return get_output_format(name, COMPILE).writer
 
 
 def write_model(

@@ -1,7 +1,7 @@
 """Exporters for the outside world: COMBINE/OMEX with SED-ML, COPASI .cps,
 Tellurium, formal CRN text for DNA compilers (Nuskell, Visual DSD) and a
-wet-lab hand-off sheet in physical units. One module per format, an explicit
-registry ``EXPORTERS``; every export is staged and moved into place together
+wet-lab hand-off sheet in physical units. One module per format, chosen by
+name from the output-format registry (crn2sbml.formats); every export is staged and moved into place together
 (crn2sbml._atomic), so a failure leaves the output folder as it was."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import numpy as np
 
 from .._atomic import ensure_dir, staged_folder
 from ..crn import CRN
-from ..errors import InputError, UnknownNameError
+from ..errors import InputError
+from ..formats import EXPORT, get_output_format, output_formats
 from ..network import Network
 from .units import CHEMISTRIES, RateIssue, UnitScale, check_rates, check_volume, get_chemistry
 
@@ -27,6 +28,8 @@ class RateRangeWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ExportContext:
+    """What an exporter gets: the model, its test inputs and physical units."""
+
     network: Network
     crn: CRN
     inputs: tuple[np.ndarray, ...]
@@ -37,80 +40,16 @@ class ExportContext:
     t_end: float = field(default=0.0)  # settling time in model units (set by export)
 
 
-def _nuskell(ctx: ExportContext, stage: Path) -> list[str]:
-    from .formal import to_nuskell
-
-    name = f"{ctx.crn.name}.crn.txt"
-    (stage / name).write_text(to_nuskell(ctx.crn.with_inputs(ctx.inputs[0]), ctx.scale, ctx.scale.time(ctx.t_end)))
-    return [name]
+# writes its files into the stage folder and returns their names
+Exporter = Callable[[ExportContext, Path], list[str]]
 
 
-def _dsd(ctx: ExportContext, stage: Path) -> list[str]:
-    from .formal import to_dsd
-
-    name = f"{ctx.crn.name}.dsd"
-    (stage / name).write_text(to_dsd(ctx.crn.with_inputs(ctx.inputs[0]), ctx.scale, ctx.t_end))
-    return [name]
+# the export formats of the one registry (crn2sbml.formats), name -> exporter
+EXPORTERS: dict[str, Exporter] = {name: f.writer for name, f in output_formats(EXPORT).items()}
 
 
-def _omex(ctx: ExportContext, stage: Path) -> list[str]:
-    from .omex import write_omex
-
-    name = f"{ctx.crn.name}.omex"
-    write_omex(ctx.network, ctx.crn, list(ctx.inputs), stage / name, ctx.report)
-    return [name]
-
-
-def _copasi(ctx: ExportContext, stage: Path) -> list[str]:
-    from .copasi import write_cps
-
-    names = []
-    for k, x in enumerate(ctx.inputs, start=1):
-        name = f"{ctx.crn.name}_input{k}.cps"
-        write_cps(ctx.crn, x, ctx.t_end, stage / name)
-        names.append(name)
-    return names
-
-
-def _tellurium(ctx: ExportContext, stage: Path) -> list[str]:
-    from ..emit import to_antimony, to_sbml
-    from .tellurium import tellurium_script
-
-    crn = ctx.crn.with_inputs(ctx.inputs[0])
-    base = ctx.crn.name
-    (stage / f"{base}.ant").write_text(to_antimony(crn))
-    (stage / f"{base}.xml").write_text(to_sbml(crn))
-    (stage / f"{base}_tellurium.py").write_text(tellurium_script(ctx.crn, ctx.network, list(ctx.inputs), ctx.t_end))
-    return [f"{base}.ant", f"{base}.xml", f"{base}_tellurium.py"]
-
-
-def _sheet(ctx: ExportContext, stage: Path) -> list[str]:
-    from .sheet import SheetOptions, write_sheet
-    from .units import molecules_per_unit
-
-    options = SheetOptions()
-    if ctx.volume is not None:
-        n = molecules_per_unit(ctx.scale, ctx.volume)
-        options = SheetOptions(molecules=tuple(sorted({*options.molecules, n})))
-    write_sheet(ctx.network, ctx.crn, list(ctx.inputs), ctx.scale, ctx.chemistry, ctx.t_end, stage, options)
-    base = ctx.crn.name
-    return [f"{base}_sheet.html"] + [f"{base}_{t}.csv" for t in ("species", "reactions", "outputs", "stochastic", "robustness")]
-
-
-EXPORTERS: dict[str, Callable[[ExportContext, Path], list[str]]] = {
-    "omex": _omex,
-    "copasi": _copasi,
-    "tellurium": _tellurium,
-    "nuskell": _nuskell,
-    "dsd": _dsd,
-    "sheet": _sheet,
-}
-
-
-def get_exporter(name: str) -> Callable[[ExportContext, Path], list[str]]:
-    if name not in EXPORTERS:
-        raise UnknownNameError(f"unknown export format '{name}'; known formats: {', '.join(EXPORTERS)}")
-    return EXPORTERS[name]
+def get_exporter(name: str) -> Exporter:
+    return get_output_format(name, EXPORT).writer
 
 
 def default_inputs(network: Network) -> list[np.ndarray]:

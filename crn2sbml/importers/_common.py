@@ -9,12 +9,15 @@ from typing import Any
 
 import numpy as np
 
+from ..activations import FRAMEWORKS, framework_activations
 from ..errors import MissingDependencyError, NetworkError
 from ..network import Layer, Network
 
 DEFAULT_EPSILON = 0.01
-# what each importer accepts, for error messages
-SUPPORTED_ACTIVATIONS = "relu, leaky_relu, hardtanh, hardsigmoid, identity (a final linear layer)"
+# the activations some importer accepts (each activation declares its framework names)
+SUPPORTED_ACTIVATIONS = ", ".join(dict.fromkeys(
+    cls.name for framework in FRAMEWORKS for cls in framework_activations(framework).values()
+))
 
 
 def require(module: str, extra: str, what: str) -> Any:

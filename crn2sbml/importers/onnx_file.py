@@ -1,21 +1,26 @@
-"""ONNX: Gemm, or MatMul + Add, with Relu, LeakyRelu, HardSigmoid, Clip
-(hardtanh) and Identity, read with the ``onnx`` package alone."""
+"""ONNX: Gemm, or MatMul + Add, with the operators the activations declare
+(Relu, LeakyRelu, Clip as hardtanh, HardSigmoid, ...) and the no-ops
+Identity, Flatten and Dropout, read with the ``onnx`` package alone."""
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ModelReadError
+from ..activations import framework_activations
+from ..errors import ModelReadError, NetworkError
 from ..network import Network
 from ._common import DEFAULT_EPSILON, PendingLayer, as_float64, build_network, require, safe_name, set_activation
 
-SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Relu", "LeakyRelu", "HardSigmoid", "Clip", "Identity",
-                 "Flatten", "Dropout")
+LINEAR_OPS = ("Gemm", "MatMul", "Add")
+NO_OPS = ("Identity", "Flatten", "Dropout")  # on a flat vector at inference
+
+
+def supported_ops() -> tuple[str, ...]:
+    return (*LINEAR_OPS, *framework_activations("onnx"), *NO_OPS)
 
 
 def _attrs(node: Any, onnx: Any) -> dict[str, Any]:
@@ -50,6 +55,7 @@ def load_onnx(path: str | os.PathLike[str], *, epsilon: float = DEFAULT_EPSILON,
             )
         return consts[node.input[k]]
 
+    activations = framework_activations("onnx")
     layers: list[PendingLayer] = []
     last_linear_out = None
     for node in graph.node:
@@ -81,29 +87,19 @@ def load_onnx(path: str | os.PathLike[str], *, epsilon: float = DEFAULT_EPSILON,
                 raise ModelReadError(f"{where}: the bias added to the MatMul must be a constant")
             layers[-1].bias = layers[-1].bias + np.broadcast_to(consts[other[0]].reshape(-1), layers[-1].bias.shape)
             last_linear_out = node.output[0]
-        elif op == "Relu":
-            set_activation(layers, "relu", {}, where, ModelReadError)
-        elif op == "LeakyRelu":
-            set_activation(layers, "leaky_relu", {"negative_slope": float(a.get("alpha", 0.01))}, where, ModelReadError)
-        elif op == "HardSigmoid":
-            alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
-            if not (math.isclose(alpha, 1 / 6, rel_tol=1e-6) and math.isclose(beta, 0.5)):
-                raise ModelReadError(
-                    f"{where} has alpha={alpha:g}, beta={beta:g}; only PyTorch's hard sigmoid "
-                    "clip(z/6 + 1/2, 0, 1) (alpha=1/6, beta=0.5) is supported"
-                )
-            set_activation(layers, "hardsigmoid", {}, where, ModelReadError)
-        elif op == "Clip":
-            lo = float(const(node, 1).reshape(-1)[0]) if len(node.input) > 1 and node.input[1] else a.get("min")
-            hi = float(const(node, 2).reshape(-1)[0]) if len(node.input) > 2 and node.input[2] else a.get("max")
-            if lo is None or hi is None:
-                raise ModelReadError(f"{where}: Clip needs both a min and a max to be a hardtanh")
-            set_activation(layers, "hardtanh", {"min_val": float(lo), "max_val": float(hi)}, where, ModelReadError)
-        elif op in ("Identity", "Flatten", "Dropout"):
+        elif op in activations:
+            cls = activations[op]
+            constants = [const(node, k) if node.input[k] else None for k in range(1, len(node.input))]
+            try:
+                params = cls.onnx_params(a, constants)
+            except NetworkError as exc:
+                raise ModelReadError(f"{where} {exc}") from None
+            set_activation(layers, cls.name, params, where, ModelReadError)
+        elif op in NO_OPS:
             if last_linear_out in node.input[:1]:
                 last_linear_out = node.output[0]
         else:
-            raise ModelReadError(f"{where} is not supported; supported operators: {', '.join(SUPPORTED_OPS)}")
+            raise ModelReadError(f"{where} is not supported; supported operators: {', '.join(supported_ops())}")
     desc = f"imported from the ONNX model {p.name}; Relu computed as the smoothed ReLU at eps={epsilon:g}"
     if any(layer.activation == "hardsigmoid" for layer in layers):
         desc += "; HardSigmoid's float32 alpha taken as exactly 1/6"

@@ -11,12 +11,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..activations import canonical_activation
+from ..activations import activation_class, canonical_activation, framework_activations
 from ..errors import ModelReadError, NetworkError, UnknownNameError
 from ..network import Network
 from ._common import DEFAULT_EPSILON, PendingLayer, as_float64, build_network, require, safe_name, set_activation
 
-_SUPPORTED_MODULES = "Linear, ReLU, LeakyReLU, Hardtanh, Hardsigmoid, Identity (and Flatten/Dropout, which are no-ops here)"
+
+def _supported_modules() -> str:
+    return (f"Linear, {', '.join(framework_activations('torch'))}, Identity "
+            "(and Flatten/Dropout, which are no-ops here)")
 
 
 def _tensor(t: Any) -> np.ndarray:
@@ -34,28 +37,25 @@ def from_torch(module: Any, *, epsilon: float = DEFAULT_EPSILON, name: str = "to
     if not isinstance(module, nn.Sequential):
         raise NetworkError(
             f"from_torch takes a torch.nn.Sequential, got {type(module).__name__}; "
-            f"supported modules inside it: {_SUPPORTED_MODULES}"
+            f"supported modules inside it: {_supported_modules()}"
         )
+    # torch.nn classes of the activations; isinstance lets subclasses in (ReLU6 is a Hardtanh)
+    activations = [(getattr(nn, name), cls) for name, cls in framework_activations("torch").items()
+                   if hasattr(nn, name)]
     layers: list[PendingLayer] = []
     for i, m in enumerate(module):
         where = f"module [{i}] {type(m).__name__}"
         if isinstance(m, nn.Linear):
             bias = _tensor(m.bias) if m.bias is not None else np.zeros(m.out_features)
             layers.append(PendingLayer(_tensor(m.weight), bias, source=where))
-        elif isinstance(m, nn.ReLU):
-            set_activation(layers, "relu", {}, where)
-        elif isinstance(m, nn.LeakyReLU):
-            set_activation(layers, "leaky_relu", {"negative_slope": float(m.negative_slope)}, where)
-        elif isinstance(m, nn.Hardtanh):  # also ReLU6 is a Hardtanh(0, 6)
-            set_activation(layers, "hardtanh", {"min_val": float(m.min_val), "max_val": float(m.max_val)}, where)
-        elif isinstance(m, nn.Hardsigmoid):
-            set_activation(layers, "hardsigmoid", {}, where)
+        elif (cls := next((c for kind, c in activations if isinstance(m, kind)), None)) is not None:
+            set_activation(layers, cls.name, cls.torch_params(m), where)
         elif isinstance(m, nn.Identity):
             continue  # a no-op; a Linear without activation is identity anyway
         elif isinstance(m, (nn.Flatten, nn.Dropout)):
             continue  # no-ops on a flat vector at inference
         else:
-            raise NetworkError(f"{where} is not supported; supported modules: {_SUPPORTED_MODULES}")
+            raise NetworkError(f"{where} is not supported; supported modules: {_supported_modules()}")
     desc = description if description is not None else (
         f"imported from torch.nn.Sequential ({len(layers)} Linear layers); ReLU computed as the smoothed ReLU "
         f"at eps={epsilon:g}"
@@ -74,7 +74,7 @@ def _activation_spec(spec: str) -> tuple[str, dict[str, Any]]:
         values = [float(a) for a in args]
     except ValueError:
         raise NetworkError(f"activation '{spec}': parameters after ':' must be numbers") from None
-    keys = {"leaky_relu": ("negative_slope",), "hardtanh": ("min_val", "max_val")}.get(canonical, ())
+    keys = activation_class(canonical).spec_params
     if len(values) > len(keys):
         raise NetworkError(
             f"activation '{spec}' takes at most {len(keys)} parameter(s)"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..activations import framework_activations
 from ..errors import NetworkError
 from ..network import Network
 from ._common import DEFAULT_EPSILON, PendingLayer, as_float64, build_network, require
 
-_HIDDEN = {"relu": "relu", "identity": "identity"}
 _OUT = {
     "identity": "the output layer is identity, as in scikit-learn",
     "softmax": "scikit-learn applies softmax to the output layer; the CRN computes the pre-softmax "
@@ -27,18 +27,19 @@ def from_sklearn(estimator: Any, *, epsilon: float = DEFAULT_EPSILON, name: str 
         )
     if not hasattr(estimator, "coefs_"):
         raise NetworkError(f"the {type(estimator).__name__} is not fitted; call fit(X, y) first")
+    hidden = framework_activations("sklearn")
     act = estimator.activation
-    if act not in _HIDDEN:
+    if act not in hidden:
         raise NetworkError(
             f"{type(estimator).__name__}(activation='{act}') is not supported; supported hidden activations: "
-            f"{', '.join(_HIDDEN)}"
+            f"{', '.join(hidden)}"
         )
     out = estimator.out_activation_
     if out not in _OUT:
         raise NetworkError(f"output activation '{out}' is not supported; supported: {', '.join(_OUT)}")
     n = len(estimator.coefs_)
     layers = [
-        PendingLayer(as_float64(w).T.copy(), as_float64(b), _HIDDEN[act] if i < n - 1 else "identity",
+        PendingLayer(as_float64(w).T.copy(), as_float64(b), hidden[act].name if i < n - 1 else "identity",
                      source=f"coefs_[{i}]")
         for i, (w, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_))
     ]

@@ -15,17 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 import time
 import uuid
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Callable, Sequence
 
 from ..errors import Crn2SbmlError, InputError, SchedulerError
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach an existing scheduler and see a worker
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,11 @@ def attempt(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, str | N
 
 
 class Progress:
-    """'[k/n] label: ok' lines on stderr as tasks complete, at most one per
-    ``every`` seconds (failures and the last task always)."""
+    """'[k/n] label: ok' records (logged at INFO) as tasks complete, at most
+    one per ``every`` seconds (failures and the last task always)."""
 
-    def __init__(self, total: int, *, enabled: bool = True, every: float = 1.0, stream: TextIO | None = None):
+    def __init__(self, total: int, *, enabled: bool = True, every: float = 1.0):
         self.total, self.enabled, self.every = total, enabled, every
-        self.stream = stream
         self.done = 0
         self.last = -float("inf")
 
@@ -80,7 +79,7 @@ class Progress:
             verdict = task.describe(outcome.value) if task.describe else "ok"
         else:
             verdict = f"FAILED: {outcome.error}"
-        print(f"[{self.done}/{self.total}] {outcome.label}: {verdict}", file=self.stream or sys.stderr, flush=True)
+        log.info(f"[{self.done}/{self.total}] {outcome.label}: {verdict}")
 
 
 class Executor(ABC):
