@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 
 from crn2sbml._atomic import ensure_dir, write_text_atomic
+from crn2sbml._logs import show_logs
 from crn2sbml.cli import add_executor_options, open_executor
 from crn2sbml.errors import Crn2SbmlError
 from crn2sbml.sweep import Executor, Outcome, validation_sweep
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if not todo:
             print(f"python -m validation: error: no models (*.json, */*.xml) in '{args.models}'", file=sys.stderr)
             return 2
-        with open_executor(args, len(todo)) as executor:
+        with show_logs(logging.WARNING if args.quiet else logging.INFO), open_executor(args, len(todo)) as executor:
             where = executor.description
             results = run_suite(todo, out, Options(progress=not args.quiet), executor)
         write_index(results, out)

@@ -3,8 +3,8 @@ network it should compute, and the run's settings."""
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 import numpy as np
@@ -19,6 +19,8 @@ from ..simulate import Simulator, get_simulator
 from ..simulate.batch import BatchSystem
 from ..simulate.roadrunner import cache_file, default_cache_dir
 from .result import CheckResult
+
+log = logging.getLogger("crn2sbml.validate")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Options:
     # 80,000 reactions); above this, checks use the numpy and batch simulators
     # unless the compiled model is already in the cache
     roadrunner_max_reactions: int = 20000
-    progress: bool = False  # one line per check on stderr
+    progress: bool = False  # one line per check, logged at INFO
 
     def __post_init__(self) -> None:
         if self.input_range is None:
@@ -96,8 +98,9 @@ class Options:
         return np.vstack([*fixed, draws])[:count]
 
     def say(self, text: str) -> None:
+        """Progress through logging (logger ``crn2sbml.validate``); the command line decides what is shown."""
         if self.progress:
-            print(text, file=sys.stderr, flush=True)
+            log.info(text)
 
 
 @dataclass(frozen=True, eq=False)
