@@ -11,13 +11,16 @@ no code with it (a third, independent integrator).
 ``BatchSimulator`` adds the fast steady-state path: with the previous layer
 settled, each species' rate is a scalar polynomial f(y) = sum_p C_p y^p whose
 coefficients come from the reactions (rate constants times catalyst
-concentrations); its limit from y0 is found by bracketed Newton, layer by layer,
-then the whole batch is Newton-polished on the mass-action rates above."""
+concentrations); its positive root is taken in closed form on quadratic rails
+(bracketed Newton on others), layer by layer, and every member is checked
+against an independent per-reaction mass-action residual (``_residual``).
+Error-controlled time courses: ``_sdirk``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +28,9 @@ import scipy.sparse as sp
 from ..crn import CRN
 from ..errors import InputError, NetworkError
 from ._residual import MassAction
+
+if TYPE_CHECKING:
+    from ._sdirk import BatchTimeCourses
 
 DIVERGED = 1e12  # a concentration beyond this is taken as unbounded growth
 
@@ -669,3 +675,16 @@ class BatchSimulator:
         """Backward-Euler time courses of the full CRN (``BatchSystem.integrate``)."""
         xs = self.input_species(inputs)
         return self.system.integrate(self._y0(y0, xs.shape[0]), xs, t_end, **options)
+
+    def time_courses(self, inputs, times, y0=None, *, species: bool = False, rtol: float = 1e-7,
+                     atol: float = 1e-14, max_steps: int = 20000) -> BatchTimeCourses:
+        """Outputs (and with ``species`` every floating species) of every input
+        at every requested time, from ``y0`` (default: the CRN's initial state)
+        at t = 0: an L-stable SDIRK of order 4 with per-member error-controlled
+        steps that land on each requested time (``_sdirk``, where the choice of
+        method is argued); ``rtol``/``atol`` bound each step's estimated local
+        error per species. At the defaults the outputs agree with CVODE at rtol
+        1e-10 to 1e-8 - 1e-7 relative (tests hold them to 1e-6)."""
+        from ._sdirk import time_courses
+
+        return time_courses(self, inputs, times, y0, species=species, rtol=rtol, atol=atol, max_steps=max_steps)
