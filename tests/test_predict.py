@@ -137,3 +137,22 @@ def test_existing_output_untouched_on_failure(classifier, tmp_path):
     bad = _write_csv(tmp_path / "bad.csv", list(net.inputs), [["1", "2"]])
     assert main(["predict", str(model), "--inputs-file", str(bad), "--out", str(out)]) == 2
     assert out.read_text() == "keep me\n"
+
+
+def test_readout_curve_reaches_the_network_accuracy(rng):
+    """The class read late equals the forward pass's; early (all outputs near
+    eps-level) it is not; 'reached' is the first time from which it stays."""
+    from crn2sbml.export.sheet import _readout_rows
+    from crn2sbml.predict import readout_curve
+
+    net = make_network(rng, (4, 6, 3), 0.01)
+    crn = compile_network(net)
+    x = rng.uniform(0, 1, (40, 4))
+    labels = np.argmax(net.forward(x), axis=1)
+    times = np.array([1e-3, 0.1, 1.0, 10.0, 100.0, 400.0])
+    curve = readout_curve(crn, x, labels, times, network=net)
+    assert curve.target == 1.0 and curve.accuracy[-1] == 1.0
+    assert curve.reached is not None and curve.reached <= 400.0
+    assert np.all(curve.accuracy[times >= curve.reached] == 1.0)
+    rows = _readout_rows(net, crn, list(x[:5]), 400.0)
+    assert rows[-1] == (400.0, 1.0) and len(rows) == 10
