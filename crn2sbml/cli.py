@@ -6,6 +6,7 @@
     crn2sbml import model.onnx --out net.json
     crn2sbml train data.csv --target label --hidden 20 --epsilon 0.01 --out net.json
     crn2sbml sweep models/xor.json --eps 0.1,0.01,0.001 --speed 1,10 --samples 200 --out build/sweep
+    crn2sbml predict models/digits/digits.json --inputs-file x.csv --times 0.5,1,5,20 --out predictions.csv
 
 Errors print one line naming the field and the fix, and exit with status 2.
 """
@@ -447,7 +448,40 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_executor_options(w)
     w.set_defaults(func=cmd_sweep)
+    add_predict_parser(sub)
     return parser
+
+
+# --- predict ------------------------------------------------------------------------
+def cmd_predict(args: argparse.Namespace) -> int:
+    import logging
+
+    from .predict import parse_times, predict, read_rows, write_predictions
+
+    times = parse_times(args.times) if args.times is not None else None
+    net, crn, _ = _load_model(args.model, None)
+    x, lines = read_rows(args.inputs_file, net)
+    logger = logging.getLogger("crn2sbml.predict")
+    if not args.quiet and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("crn2sbml predict: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    result = predict(net, crn, x, lines, times)
+    write_predictions(result, args.out)
+    what = "steady states" if times is None else f"outputs at t = {', '.join(f'{t:g}' for t in times)}"
+    print(f"{net.name}: {len(x)} rows, {what} -> {args.out}")
+    return 0
+
+
+def add_predict_parser(sub) -> None:
+    p = sub.add_parser("predict", help="a CSV file of inputs through the CRN: outputs, forward pass, class")
+    p.add_argument("model", help="network JSON or crn2sbml SBML file")
+    p.add_argument("--inputs-file", required=True, help="CSV file with a header row naming the network's inputs")
+    p.add_argument("--times", help="readout times, e.g. 0.5,1,5,20 (default: the checked steady state)")
+    p.add_argument("--out", required=True, help="CSV file to write (atomically: a failure writes nothing)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=cmd_predict)
 
 
 _VALUE_OPTIONS = ("--input", "--inputs", "--concentration-unit", "--volume", "--speed", "--time", "--points", "--input-range",

@@ -96,6 +96,8 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
          f"diverged {sim['diverged']}; settling time median {np.median(sim['t_end']):.3g}, "
          f"max {np.max(sim['t_end']):.3g}")
 
+    curve = _readout_time(crn, xte, yte, acc, float(np.max(sim["t_end"])), out)
+
     from .reference import Reference
     from .simulate import RoadRunnerSimulator, find_steady_state
 
@@ -123,6 +125,8 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
         "crn_batch_max_abs_error": float(np.max(np.abs(sim["outputs"] - forward))),
         "roadrunner_agree": rr_agree, "roadrunner_sample": len(sample), "roadrunner_max_abs_error": rr_err,
         "settling_time_median": float(np.median(sim["t_end"])), "settling_time_max": float(np.max(sim["t_end"])),
+        "readout_time": {"times": curve.times.tolist(), "accuracy": curve.accuracy.tolist(),
+                         "network_accuracy": acc, "reached_at": curve.reached},
     }
     if save_model is not None:
         from .emit import write_model
@@ -139,6 +143,42 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
     (out / "digits.json").write_text(json.dumps(summary, indent=1) + "\n")
     log.info(f"summary: {out / 'digits.json'}")
     return summary
+
+
+def _readout_time(crn: CRN, x: np.ndarray, labels: np.ndarray, accuracy: float, t_max: float, out: Path):
+    """Accuracy of the class read at time T over the whole test set (error-
+    controlled batch time courses from the all-zero state), and the first T
+    from which it stays at the network's own accuracy; plotted to readout_time.png."""
+    from .predict import readout_curve
+
+    start = time.monotonic()
+    curve = readout_curve(crn, x, labels, np.geomspace(t_max * 1e-3, t_max, 40), target=accuracy)
+    shown = ", ".join(f"{a:.3f} at {t:.3g}" for t, a in curve.rows()[::6])
+    log.info(f"readout time ({len(x)} test images, {time.monotonic() - start:.1f} s): accuracy {shown}; reaches the "
+         f"network's {accuracy:.4f} at t = {'never' if curve.reached is None else f'{curve.reached:.3g}'} "
+         f"(settling-time bound, tol 1e-8: {t_max:.3g})")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ._atomic import atomic_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.semilogx(curve.times, curve.accuracy, "o-", ms=3, label="CRN, class read at time T")
+    ax.axhline(accuracy, color="gray", ls=":", label=f"network (forward pass) {accuracy:.4f}")
+    if curve.reached is not None:
+        ax.axvline(curve.reached, color="tab:red", lw=0.8, label=f"reached at T = {curve.reached:.3g}")
+    ax.set_xlabel("readout time T (model units, kappa = 1)")
+    ax.set_ylabel(f"test accuracy ({len(x)} images)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    with atomic_path(out / "readout_time.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    log.info(f"plot: {out / 'readout_time.png'}")
+    return curve
 
 
 def _digits_sweep(xtr, ytr, xte, yte, hidden, sweep, opts, out: Path) -> dict[str, list[float]]:

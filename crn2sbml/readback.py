@@ -12,7 +12,7 @@ import libsbml
 import numpy as np
 
 from .crn import CRN, SPECIES_ROLES, LayerInfo, Parameter, Reaction, Species
-from .emit.sbml import COMPARTMENT, NAMESPACE, SPEED
+from .emit.sbml import NAMESPACE, SPEED
 from .activations import get_activation
 from .errors import ModelReadError, NetworkError
 
@@ -257,7 +257,6 @@ def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[
     """(reactants, products, effective rate constant per volume-free mass
     action, the law's parameter ids) of a reaction, or _NotMassAction. The
     rate constant multiplies prod(reactant^stoichiometry) in d[S]/dt."""
-    rid = rx.getId()
 
     def refs(lst: libsbml.ListOfSpeciesReferences) -> tuple[tuple[str, int], ...]:
         out: dict[str, int] = {}

@@ -59,10 +59,12 @@ def test_agrees_with_roadrunner_smoothed_relu(sizes, eps, rng):
     sim = BatchSimulator(compile_network(net))
     xs = rng.uniform(0, 2, (3, sizes[0]))
     xs[0, 0] = 0.0
-    got = sim.steady_states(xs)
-    assert np.all(got > 0)
+    solution = sim.solve(xs)
+    got = solution.states
+    assert np.all(got > 0) and solution.positive.all()
+    assert not solution.failed.any() and not solution.resolved.any()
     assert _rel(got, _roadrunner_states(net, xs, sim)) <= RTOL
-    assert np.max(sim.last_residual) <= 1e-12
+    assert np.max(solution.residual) <= 1e-12
     want = np.array([oracle_forward(net, x) for x in xs])
     assert _rel(sim.outputs(xs), want) <= 1e-12
 
@@ -121,7 +123,72 @@ def test_large_batch_matches_forward_pass(rng):
     sim = BatchSimulator(compile_network(net))
     xs = rng.uniform(0, 1, (2000, 64))
     assert _rel(sim.outputs(xs), net.forward(xs)) <= 1e-12
-    assert _rel(sim.outputs(xs, polish=False), net.forward(xs)) <= 1e-12
+
+
+def _one_member_wrong(sim: BatchSimulator, monkeypatch, member: int, factor: float) -> None:
+    """Corrupt one member's state after the fast path, before the check."""
+    system = sim.system
+    fast = type(system)._solve_polynomial
+
+    def corrupted(self, full, old, h, closed_form=True):
+        ok = fast(self, full, old, h, closed_form)
+        if closed_form and full.shape[0] > member:
+            full[member, self.n - 1] *= factor
+        return ok
+
+    monkeypatch.setattr(type(system), "_solve_polynomial", corrupted)
+
+
+@pytest.mark.parametrize("factor", [1 + 1e-6, 0.5, -1.0])
+def test_check_catches_a_wrong_member_and_resolves_it(factor, rng, monkeypatch):
+    """A member the fast path got wrong (slightly, badly, negative) fails the
+    independent mass-action check, is re-solved the slow way and reported."""
+    net = make_network(rng, (6, 8, 3), 0.01)
+    sim = BatchSimulator(compile_network(net))
+    xs = rng.uniform(0, 1, (20, 6))
+    _one_member_wrong(sim, monkeypatch, 7, factor)
+    solution = sim.solve(xs)
+    assert solution.resolved.tolist() == [i == 7 for i in range(20)]
+    assert not solution.failed.any() and solution.positive.all()  # of the states returned
+    assert _rel(sim.readout(solution.states), net.forward(xs)) <= 1e-12  # the re-solved member too
+
+
+def test_check_catches_perturbed_fast_path_coefficients(rng):
+    """Folded coefficients that disagree with the reactions (a wrong weight in
+    the fast path only): every member is caught and re-solved from the reactions."""
+    net = make_network(rng, (5, 7, 2), 0.02)
+    sim = BatchSimulator(compile_network(net))
+    poly = sim.system.polynomials[0]
+    poly.coef[poly.powers.tolist().index(1), 0, 0] += 0.3  # input 0 -> neuron 0 of layer 1
+    xs = rng.uniform(0.1, 1, (15, 5))
+    solution = sim.solve(xs)
+    assert solution.resolved.all() and not solution.failed.any()
+    assert _rel(sim.readout(solution.states), net.forward(xs)) <= 1e-12
+
+
+def test_unresolvable_member_is_reported_failed(rng, monkeypatch):
+    """If the slow way cannot fix a member either, it is failed with NaN states."""
+    net = make_network(rng, (3, 4, 2), 0.01)
+    sim = BatchSimulator(compile_network(net))
+    xs = rng.uniform(0, 1, (5, 3))
+    monkeypatch.setattr(type(sim.system), "polish", lambda self, state, inputs, k=None: (state * 2.0, None))
+    _one_member_wrong(sim, monkeypatch, 2, 3.0)
+    solution = sim.solve(xs)
+    assert solution.failed.tolist() == [False, False, True, False, False]
+    assert np.all(np.isnan(solution.states[2])) and np.all(np.isfinite(solution.states[[0, 1, 3, 4]]))
+
+
+def test_residual_matches_numpy_evaluation(rng):
+    """The compiled per-reaction residual and the chunked numpy one agree."""
+    net = signed_network(rng, (4, 5, 4, 2), [MIXED[6], MIXED[3], MIXED[2]])
+    sim = BatchSimulator(compile_network(net))
+    xs = np.column_stack([rng.uniform(-1, 1, 9), rng.uniform(0, 3, 9), rng.normal(size=9), rng.normal(size=9)])
+    states = rng.uniform(0.1, 2, (9, len(sim.species)))  # far from the fixed point: large residuals
+    full = sim.system._full(states, sim.input_species(xs))
+    got, got_scaled = sim._mass_action.residual(full)
+    want, want_scaled = sim._mass_action._residual_numpy(full)
+    assert np.allclose(got, want, rtol=1e-12) and np.allclose(got_scaled, want_scaled, rtol=1e-12)
+    assert np.allclose(got, np.max(np.abs(sim.system.rhs(states, sim.input_species(xs))), axis=1), rtol=1e-10)
 
 
 def test_bad_inputs_and_initial_states(rng):

@@ -14,7 +14,7 @@ import libsbml
 import numpy as np
 import pytest
 
-from crn2sbml import compile_network, load_network, write_sbml
+from crn2sbml import compile_network, write_sbml
 from crn2sbml.cli import main
 
 from conftest import make_network

@@ -59,6 +59,15 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _readout_rows(network: Network, crn: CRN, inputs: list[np.ndarray], t_end: float) -> list[tuple[float, float]]:
+    """A classifier's readout time: (T, fraction whose class at T is the network's)."""
+    from ..predict import readout_curve
+
+    x = np.array(inputs, dtype=float)
+    times = np.geomspace(t_end * 1e-3, t_end, 10)
+    return readout_curve(crn, x, np.argmax(network.forward(x), axis=1), times, target=1.0).rows()
+
+
 def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: UnitScale, chemistry: str,
                 t_end: float, folder: Path, options: SheetOptions = SheetOptions()) -> list[RateIssue]:
     import matplotlib
@@ -117,6 +126,8 @@ def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: Uni
     fig.tight_layout()
     rb_png = _png(fig)
 
+    readout = _readout_rows(network, crn, inputs, t_end) if network.n_outputs > 1 else []
+
     img = '<img alt="{}" src="data:image/png;base64,{}">'
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(name)}: wet-lab hand-off</title>",
@@ -133,6 +144,9 @@ def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: Uni
                                       "unit", "plausible"], rate_rows),
         "<h2>Expected outputs</h2>", _table(["inputs", "output", "expected (model)", "expected (nM)"], out_rows),
         img.format("time course", tc_png),
+        *(["<h2>Readout time</h2><p>Fraction of the inputs above whose class (largest output) read at "
+            "time T equals the network's, from the all-zero state.</p>",
+            _table(["T (s)", "T (model)", "class agrees"], [[scale.time(t), t, a] for t, a in readout])] if readout else []),
         "<h2>Stochastic accuracy (Gillespie)</h2>",
         _table(["molecules per unit", "volume (L)", "RMS error", "relative error", "repeats"],
                [[r.molecules, v, r.rms_error, r.rel_error, r.repeats] for r, v in zip(stoch, litre)]),

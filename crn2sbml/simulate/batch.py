@@ -11,20 +11,27 @@ no code with it (a third, independent integrator).
 ``BatchSimulator`` adds the fast steady-state path: with the previous layer
 settled, each species' rate is a scalar polynomial f(y) = sum_p C_p y^p whose
 coefficients come from the reactions (rate constants times catalyst
-concentrations); its limit from y0 is found by bracketed Newton, layer by layer,
-then the whole batch is Newton-polished on the mass-action rates above."""
+concentrations); its positive root is taken in closed form on quadratic rails
+(bracketed Newton on others), layer by layer, and every member is checked
+against an independent per-reaction mass-action residual (``_residual``).
+Error-controlled time courses: ``_sdirk``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..crn import CRN
 from ..errors import InputError, NetworkError, SimulationError
-from .base import Capability, Parameters, SimulatorBase
+from ._residual import MassAction
+from .base import Capability, Parameters, SimulatorBase, TimeCourse, check_time
+
+if TYPE_CHECKING:
+    from ._sdirk import BatchTimeCourses
 
 DIVERGED = 1e12  # a concentration beyond this is taken as unbounded growth
 
@@ -179,8 +186,11 @@ class BatchSystem:
 
     def _full(self, state: np.ndarray, inputs: np.ndarray) -> np.ndarray:
         b = state.shape[0]
-        inputs = np.broadcast_to(np.asarray(inputs, dtype=float), (b, self.n_inputs))
-        return np.concatenate([state, inputs, np.ones((b, 1))], axis=1)
+        full = np.empty((b, self.one + 1))  # C order: concatenate would follow an F-ordered input
+        full[:, : self.n] = state
+        full[:, self.n: self.one] = inputs
+        full[:, self.one] = 1.0
+        return full
 
     def _k(self, k: np.ndarray | None, b: int) -> np.ndarray:
         return np.broadcast_to(self.k if k is None else np.asarray(k, dtype=float), (b, self.k.size))
@@ -194,18 +204,20 @@ class BatchSystem:
         except NetworkError:
             return None
 
-    def _solve_polynomial(self, full: np.ndarray, old: np.ndarray, h: np.ndarray) -> np.ndarray:
+    def _solve_polynomial(self, full: np.ndarray, old: np.ndarray, h: np.ndarray, closed_form: bool = True
+                          ) -> np.ndarray:
         """``_solve_layers`` at the CRN's own rate constants, layer by layer
         on the layer polynomials: each neuron's backward-Euler step (or fixed
-        point, h = inf) is the unique positive root of a scalar equation
-        (``_bracketed_root``), so no step fails except on unbounded growth."""
+        point, h = inf) is the unique positive root of a scalar equation (in
+        closed form on quadratic rails, else ``_bracketed_root``), so no step
+        fails except on unbounded growth."""
         ok = np.ones(full.shape[0], dtype=bool)
         steady = np.isinf(h)
         beta = np.where(steady, 0.0, 1.0)[:, None]
         gamma = np.where(steady, 1.0, h)[:, None]
         for poly in self.polynomials:
             cols = poly.species
-            y, good = _bracketed_root(poly.coefficients(full), poly.powers, full[:, cols], old[:, cols], beta, gamma)
+            y, good = _layer_roots(poly, full, old[:, cols], beta, gamma, closed_form)
             full[:, cols] = np.where(good, y, full[:, cols])
             ok &= good.all(axis=1)
         return ok
@@ -309,31 +321,53 @@ class BatchSystem:
 @dataclass(frozen=True)
 class _LayerPolynomial:
     """dc/dt of a layer's neurons with the earlier layers held fixed:
-    f_j(y) = sum_p (monomials @ coef[p])[:, j] * y^p. A monomial is a product
-    of catalyst concentrations (the constant 1 for a reaction without one)."""
+    f_j(y) = sum_p C_p[:, j] y^p with C_p = const[p] + monomials @ coef[p].
+    A monomial is a product of catalyst concentrations; the constant part
+    collects the reactions without catalysts (eps, bias, annihilation), so only
+    powers with catalysed reactions cost a matrix product."""
 
     species: np.ndarray  # state columns of the layer's neurons
     # monomial m = prod_t full[:, mono_idx[m, t]] ** mono_pow[m, t]; unused
-    # slots point at the constant-1 column (a reaction without catalysts)
+    # slots point at the constant-1 column
     mono_idx: np.ndarray  # (n_monomials, slots) int
     mono_pow: np.ndarray  # (n_monomials, slots)
     powers: np.ndarray  # (P,) powers of the neuron that occur
-    coef: np.ndarray  # (P, n_monomials, n_l) net change * speed * k
+    const: np.ndarray  # (P, n_l) net change * speed * k of the uncatalysed reactions
+    coef: np.ndarray  # (P, n_monomials, n_l) the same for the catalysed ones
+    live: tuple[bool, ...]  # per power: some catalysed reaction contributes
+    run: tuple[int, int] | None  # the monomials are the single columns run[0]:run[1] (read as a slice)
 
-    def coefficients(self, full: np.ndarray) -> np.ndarray:
-        """(P, B, n_l): the polynomial's coefficients at the catalysts in
-        ``full``. Slot by slot over all monomials at once (a Python loop over
-        784 input catalysts made this 90 % of a 784-100-10 sweep)."""
-        mono = np.ones((full.shape[0], self.mono_idx.shape[0]))
-        for t in range(self.mono_idx.shape[1]):
-            v = full[:, self.mono_idx[:, t]]
-            pw = self.mono_pow[:, t]
-            mono *= v if np.all(pw == 1.0) else v ** pw
-        return np.stack([mono @ self.coef[i] for i in range(len(self.powers))])
+    @property
+    def quadratic(self) -> bool:
+        """Powers within {0, 1, 2} with a y^2 term: each rail's root in closed form."""
+        return set(self.powers.tolist()) <= {0, 1, 2} and 2 in self.powers.tolist()
+
+    def coefficients(self, full: np.ndarray) -> list[np.ndarray]:
+        """C_p at the catalysts in ``full``, one array per power, each
+        broadcastable to (B, n_l) (a power without catalysts is one row)."""
+        mono = None
+        if any(self.live):
+            if self.run is not None:
+                mono = full[:, self.run[0]: self.run[1]]  # a view: no gather of (B, 784) inputs
+            else:
+                mono = np.ones((full.shape[0], self.mono_idx.shape[0]))
+                for t in range(self.mono_idx.shape[1]):
+                    v = full[:, self.mono_idx[:, t]]
+                    pw = self.mono_pow[:, t]
+                    mono *= v if np.all(pw == 1.0) else v ** pw
+        out = []
+        for i, live in enumerate(self.live):
+            if live:
+                c = mono @ self.coef[i]
+                c += self.const[i]
+                out.append(c)
+            else:
+                out.append(self.const[i])
+        return out
 
 
 def _layer_polynomial(system: BatchSystem, block: _LayerBlock) -> _LayerPolynomial:
-    mono: dict[tuple[tuple[int, float], ...], int] = {}
+    mono: dict[tuple[tuple[int, float], ...], int] = {(): -1}  # () is the constant monomial
     terms: dict[tuple[int, int, int], float] = {}  # (power, monomial, neuron) -> coefficient
     stoich = block.stoich_t.toarray()  # (n_l, R_l)
     for a, reaction in enumerate(block.reactions):
@@ -344,25 +378,76 @@ def _layer_polynomial(system: BatchSystem, block: _LayerBlock) -> _LayerPolynomi
         power = int(sum(block.pow[a, m] for m in range(block.idx.shape[1]) if block.own[a, m] >= 0))
         key = tuple(sorted((int(block.idx[a, m]), float(block.pow[a, m])) for m in range(block.idx.shape[1])
                            if block.own[a, m] < 0 and block.idx[a, m] != system.one))
-        col = mono.setdefault(key, len(mono))
+        col = mono.setdefault(key, len(mono) - 1)
         for j in np.flatnonzero(stoich[:, a]):
             if own and j not in own:
                 raise NetworkError(f"reaction {system.crn.reactions[reaction].id} changes a neuron other than its "
                                    "reactant in the same layer; the batch simulator needs layer-diagonal dynamics")
             slot = (power, col, int(j))
             terms[slot] = terms.get(slot, 0.0) + stoich[j, a] * system.k[reaction]
+    del mono[()]
     powers = np.array(sorted({p for p, _, _ in terms}), dtype=np.int64)
+    const = np.zeros((len(powers), block.species.size))
     coef = np.zeros((len(powers), len(mono), block.species.size))
     where = {p: i for i, p in enumerate(powers.tolist())}
     for (p, m, j), c in terms.items():
-        coef[where[p], m, j] += c
+        if m < 0:
+            const[where[p], j] += c
+        else:
+            coef[where[p], m, j] += c
     slots = max((len(key) for key in mono), default=0) or 1
     mono_idx = np.full((len(mono), slots), system.one, dtype=np.int64)
     mono_pow = np.ones((len(mono), slots))
     for key, m in mono.items():
         for t, (c, pw) in enumerate(key):
             mono_idx[m, t], mono_pow[m, t] = c, pw
-    return _LayerPolynomial(block.species, mono_idx, mono_pow, powers, coef)
+    first = mono_idx[:, 0]
+    run = None
+    if (len(mono) and slots == 1 and np.all(mono_pow == 1.0)
+            and np.array_equal(first, np.arange(first[0], first[0] + len(mono)))):
+        run = (int(first[0]), int(first[0]) + len(mono))
+    live = tuple(bool(np.any(coef[i])) for i in range(len(powers)))
+    return _LayerPolynomial(block.species, mono_idx, mono_pow, powers, const, coef, live, run)
+
+
+def _quadratic_root(c0: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """The root y = (c1 + sqrt(c1^2 - 4 c0 c2)) / (-2 c2) of c0 + c1 y + c2 y^2
+    (c2 < 0): the positive one when c0 > 0, and for a time step's stage
+    equation the one continuous with the explicit part as h -> 0. Written
+    without cancellation on either sign of c1; NaN where the discriminant is
+    negative."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.sqrt(c1 * c1 - 4.0 * c0 * c2)
+        return np.where(c1 > 0, (c1 + d) / (-2.0 * c2), 2.0 * c0 / (d - c1))
+
+
+def _layer_roots(poly: _LayerPolynomial, full: np.ndarray, old: np.ndarray, beta: np.ndarray, gamma: np.ndarray,
+                 closed_form: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The positive root of beta*(y - old) = gamma*f(y) for one layer: in
+    closed form on quadratic rails (where the rearranged quadratic has its
+    leading coefficient < 0 < its constant), by ``_bracketed_root`` elsewhere."""
+    c = poly.coefficients(full)
+    start = full[:, poly.species]
+    if not (closed_form and poly.quadratic):
+        return _bracketed_root(c, poly.powers, start, old, beta, gamma)
+    by_power = dict(zip(poly.powers.tolist(), c))
+    c0, c1, c2 = (by_power.get(p, 0.0) for p in (0, 1, 2))
+    if not np.all(beta == 0) or not np.all(gamma == 1):  # a time step: -F = gamma f(y) - beta (y - old)
+        c0, c1, c2 = gamma * c0 + beta * old, gamma * c1 - beta, gamma * c2
+    c0, c1, c2 = np.broadcast_arrays(c0, c1, c2)
+    y = _quadratic_root(c0, c1, c2)
+    good = (c2 < 0) & (c0 > 0) & np.isfinite(y) & (y > 0)
+    if good.all():
+        return y, good
+    rows = np.flatnonzero(~good.all(axis=1))  # e.g. no eps reaction: the flow from ``start`` decides
+    sub = [np.broadcast_to(ci, start.shape)[rows] for ci in c]
+    y_b, ok_b = _bracketed_root(sub, poly.powers, start[rows], old[rows], beta[rows] if np.ndim(beta) else beta,
+                                gamma[rows] if np.ndim(gamma) else gamma)
+    y = np.array(y)
+    y[rows] = y_b
+    ok = np.ones_like(good)
+    ok[rows] = ok_b
+    return y, ok
 
 
 def _bracketed_root(c: np.ndarray, powers: np.ndarray, start: np.ndarray, old: np.ndarray,
@@ -434,6 +519,17 @@ def _bracketed_root_inner(c, powers, start, old, beta, gamma) -> tuple[np.ndarra
     return np.where(ok, y, np.nan), ok
 
 
+@dataclass(frozen=True)
+class BatchSolution:
+    """Checked steady states of a batch (``BatchSimulator.solve``)."""
+
+    states: np.ndarray  # (B, n) floating species order; NaN rows where failed
+    residual: np.ndarray  # (B,) max |dc/dt|, evaluated reaction by reaction (mass action, from the CRN)
+    positive: np.ndarray  # (B,) bool: every concentration finite and > 0
+    resolved: np.ndarray  # (B,) bool: failed the fast path's check and was re-solved the slow way
+    failed: np.ndarray  # (B,) bool: no state passed the check, even the slow way
+
+
 class BatchSimulator(SimulatorBase):
     """Steady states (and time courses) of the CRN for many inputs and initial
     states at once, computed from the IR's reactions alone (not the forward
@@ -446,8 +542,12 @@ class BatchSimulator(SimulatorBase):
     """
 
     name = "batch"
-    capabilities = frozenset({Capability.STEADY_STATE, Capability.BATCH})
+    capabilities = frozenset({Capability.STEADY_STATE, Capability.TIME_COURSE, Capability.BATCH})
     POLISH_ELEMENTS = 2e7  # members x reactions per polish chunk (~160 MB per array)
+    # accepted: max_j |dc_j/dt| / (gross flux through j) below this. A closed-form
+    # root is at ~1e-16 (rounding over a fan-in of 784 stays below 1e-13); for
+    # sigma_eps the relative state error is within 2x of this ratio
+    CHECK_RTOL = 1e-10
 
     def __init__(self, crn: CRN):
         super().__init__(crn)
@@ -456,7 +556,6 @@ class BatchSimulator(SimulatorBase):
             raise NetworkError("the batch simulator needs layer-diagonal dynamics: every reaction changes only "
                                "its own neuron, with earlier layers' species as catalysts")
         self.readout_matrix, self.readout_offset = crn.output_matrix
-        self.last_residual: np.ndarray | None = None
 
     # --- inputs and initial states ------------------------------------------
     def input_species(self, inputs) -> np.ndarray:
@@ -504,51 +603,92 @@ class BatchSimulator(SimulatorBase):
             active = active[ok & (change > tol)]
         return full[:, : system.n].copy(), t
 
-    def steady_states(self, inputs, y0=None, *, polish: bool = True) -> np.ndarray:
-        """The fixed point each member's dynamics reach from ``y0`` (default:
-        the CRN's initial state), (B, n_floating) in ``species`` order.
+    def solve(self, inputs, y0=None) -> BatchSolution:
+        """The checked fixed point of every member (see ``BatchSolution``).
 
-        Layer by layer: with the earlier layers at their limits, each species
-        follows a scalar ODE dy/dt = f(y) whose polynomial coefficients are the
-        reactions' rate constants times their catalysts; its limit from y0 is
-        found by bracketed Newton. ``polish`` then runs the layer-diagonal
-        Newton on the full mass-action rates and records max |dc/dt| per
-        member in ``last_residual``. NaN marks a member whose species grow
-        without bound."""
+        Fast path, layer by layer: with the earlier layers at their limits each
+        species follows a scalar ODE dy/dt = f(y) whose polynomial coefficients
+        are the reactions' rate constants times their catalysts, folded once per
+        layer; a quadratic rail's positive root is taken in closed form, other
+        rails' limits from ``y0`` by bracketed Newton. Check: every
+        concentration finite and > 0, and dc/dt evaluated reaction by reaction
+        (``_residual.MassAction``, independent of the folded coefficients)
+        within ``CHECK_RTOL`` of the gross flux through each species. Members
+        that fail are re-solved the slow way (bracketed Newton on the layer
+        polynomials, then Newton on the mass-action rates) and checked again;
+        those still failing are ``failed``, with NaN states."""
         xs = self.input_species(inputs)
         b = xs.shape[0]
         system = self.system
-        full = system._full(self._y0(y0, b), xs)
+        start = self._y0(y0, b)
+        full = system._full(start, xs)
         system._solve_polynomial(full, full[:, : system.n].copy(), np.full(b, np.inf))
         state = full[:, : system.n]
-        if polish:
-            ok = np.all(np.isfinite(state), axis=1)
-            out = np.full_like(state, np.nan)
-            self.last_residual = np.full(b, np.inf)
-            rows = np.flatnonzero(ok)
-            # the polish works on (chunk, reactions of a layer) arrays: bound their size
+        residual, passed, positive = self._check(full)
+        resolved = ~passed
+        if resolved.any():
+            rows = np.flatnonzero(resolved)
+            redo = system._full(start[rows], xs[rows])
+            system._solve_polynomial(redo, redo[:, : system.n].copy(), np.full(rows.size, np.inf),
+                                     closed_form=False)
+            grown = ~np.all(np.isfinite(redo[:, : system.n]), axis=1)
             widest = max((block.reactions.size for block in system.layers), default=1)
-            chunk = max(1, int(self.POLISH_ELEMENTS // max(widest, 1)))
+            chunk = max(1, int(self.POLISH_ELEMENTS // max(widest, 1)))  # bound the polish's (chunk, R_l) arrays
             for lo in range(0, rows.size, chunk):
-                part = rows[lo: lo + chunk]
-                out[part], self.last_residual[part] = system.polish(state[part], xs[part])
-            return out
-        self.last_residual = None
-        return state.copy()
+                part = np.arange(lo, min(lo + chunk, rows.size))
+                part = part[~grown[part]]
+                if part.size:
+                    redo[part, : system.n] = system.polish(redo[part, : system.n], xs[rows[part]])[0]
+            redo[grown, : system.n] = np.nan
+            full[rows] = redo
+            residual[rows], passed[rows], positive[rows] = self._check(redo)
+        failed = ~passed
+        state[failed] = np.nan
+        return BatchSolution(state.copy(), residual, positive, resolved, failed)
+
+    def _check(self, full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(max |dc/dt|, passed, positive) per member of ``full``."""
+        state = full[:, : self.system.n]
+        positive = np.all(np.isfinite(state) & (state > 0), axis=1)
+        residual, scaled = self._mass_action.residual(full)
+        return residual, positive & (scaled <= self.CHECK_RTOL), positive
+
+    @cached_property
+    def _mass_action(self) -> MassAction:
+        return MassAction.from_crn(self.crn)
+
+    def steady_states(self, inputs, y0=None) -> np.ndarray:
+        """The checked fixed point each member's dynamics reach from ``y0``
+        (default: the CRN's initial state), (B, n_floating) in ``species``
+        order: ``solve(inputs, y0).states`` (NaN rows: no checked fixed point)."""
+        return self.solve(inputs, y0).states
 
     def readout(self, states: np.ndarray) -> np.ndarray:
         """Output readouts (signed, rails combined) of floating-species states."""
         return np.atleast_2d(states) @ self.readout_matrix.T + self.readout_offset
 
-    def outputs(self, inputs, y0=None, *, polish: bool = True) -> np.ndarray:
+    def outputs(self, inputs, y0=None) -> np.ndarray:
         """The network outputs the CRN computes: readouts of ``steady_states``."""
-        return self.readout(self.steady_states(inputs, y0, polish=polish))
+        return self.readout(self.steady_states(inputs, y0))
 
     # --- dynamics -----------------------------------------------------------------
     def integrate(self, inputs, t_end, y0=None, **options) -> BatchResult:
         """Backward-Euler time courses of the full CRN (``BatchSystem.integrate``)."""
         xs = self.input_species(inputs)
         return self.system.integrate(self._y0(y0, xs.shape[0]), xs, t_end, **options)
+
+    def time_courses(self, inputs, times, y0=None, *, species: bool = False, rtol: float = 1e-7,
+                     atol: float = 1e-14, max_steps: int = 20000) -> BatchTimeCourses:
+        """Outputs (and with ``species`` every floating species) of every input
+        at every requested time, from ``y0`` (default: the CRN's initial state)
+        at t = 0: an L-stable SDIRK of order 4 with per-member error-controlled
+        steps that land on each requested time (``_sdirk``, where the choice of
+        method is argued); ``rtol``/``atol`` bound each step's estimated local
+        error per species. At the defaults the outputs agree with CVODE at rtol
+        1e-10 to 1e-8 - 1e-7 relative (tests hold them to 1e-6)."""
+        from ._sdirk import time_courses
+
+        return time_courses(self, inputs, times, y0, species=species, rtol=rtol, atol=atol, max_steps=max_steps)
 
     # --- the single-input Simulator protocol (a batch of one) ----------------------
     def _one(self, inputs, parameters: Parameters | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -579,3 +719,18 @@ class BatchSimulator(SimulatorBase):
     def rates(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None) -> np.ndarray:
         xs, k = self._one(inputs, parameters)
         return self.system.rhs(np.asarray(state, dtype=float)[None, :], xs, k)[0]
+
+    def time_course(self, t_end: float, points: int = 101, species: Sequence[str] | None = None, *,
+                    y0: np.ndarray | None = None, inputs=None, parameters: Parameters | None = None) -> TimeCourse:
+        """``time_courses`` for one input on an evenly spaced grid (rate
+        overrides: on a copy of the CRN with those rate constants)."""
+        t_end, points = check_time(t_end, points)
+        names, cols = self._columns(species)
+        overrides = self._rate_values(parameters)
+        sim = self if not overrides else BatchSimulator(
+            replace(self.crn, parameters=tuple(replace(p, value=overrides.get(p.id, p.value)) for p in self.crn.parameters)))
+        x = self._crn_for(inputs).input_values[None, :]
+        run = sim.time_courses(x, np.linspace(0.0, t_end, points), self._start(y0), species=True)
+        if run.failed[0] or run.states is None:
+            raise SimulationError(f"batch simulator: the time course failed before t={t_end:.3g} (step size collapsed)")
+        return TimeCourse(run.times, names, run.states[0][:, cols])

@@ -146,6 +146,8 @@ class RoadRunnerSimulator(SimulatorBase):
         self._order = np.array([ids.index(s) for s in self.species], dtype=np.int64)  # IR order -> roadrunner's
         self._ids = tuple(ids)
         self._loaded: np.ndarray | None = None  # input species values last written into the model
+        with self._run(None, None, None):  # the CRN's inputs into the model (emitted with inputs at 0)
+            pass
 
     # --- one call's setup -------------------------------------------------------------
     def _to_rr(self, state: np.ndarray) -> np.ndarray:
@@ -190,6 +192,13 @@ class RoadRunnerSimulator(SimulatorBase):
         finally:
             for pid in overrides:
                 model.setValue(pid, self.crn.parameter_index[pid].value)
+
+    def set_inputs(self, values) -> None:
+        """The default inputs of later calls, also written into the loaded
+        model now (and the model reset), for callers that drive ``rr`` directly."""
+        super().set_inputs(values)
+        with self._run(None, None, None):
+            pass
 
     # --- the protocol ---------------------------------------------------------------
     def time_course(self, t_end: float, points: int = 101, species: Sequence[str] | None = None, *,
