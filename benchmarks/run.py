@@ -194,7 +194,7 @@ class _Rate(NamedTuple):
 
 def _baseline_rates(weights: Weights, epsilon: float, names: list[list[str]]) -> list[_Rate]:
     """Per neuron: inflow 0 -> Y, annihilation 2Y -> Y, one reaction per non-zero
-    weight, then the bias (DESIGN.md section 2), in crn2sbml's order and naming."""
+    weight, then the bias (docs/design.md section 2), in crn2sbml's order and naming."""
     rates: list[_Rate] = []
     for l, (w, b) in enumerate(weights, start=1):
         for j, y in enumerate(names[l]):

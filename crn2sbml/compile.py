@@ -1,6 +1,6 @@
 """Network -> CRN (activation lowering) and CRN -> Network (read-back).
 
-The construction is DESIGN.md section 2: per neuron an inflow 0 -> Y (eps),
+The construction is docs/design.md section 2: per neuron an inflow 0 -> Y (eps),
 a catalytic reaction per non-zero weight (sign picks production or
 degradation, rate |w|), a bias reaction, and the activation's self terms
 (2Y -> Y for the smoothed ReLU). Dual-rail activations and unbounded inputs

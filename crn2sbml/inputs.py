@@ -1,4 +1,4 @@
-"""Signed inputs (DESIGN.md section 2): how a network input is carried by
+"""Signed inputs (docs/design.md section 2): how a network input is carried by
 non-negative boundary species, shared by the network, the compiler and the IR.
 
 An input with a declared finite lower bound m is one species holding x - m

@@ -1,4 +1,4 @@
-"""Closed-form facts of the construction (DESIGN.md section 2): the
+"""Closed-form facts of the construction (docs/design.md section 2): the
 convergence rate of each neuron, a settling-time bound for the whole CRN,
 and the exact one-neuron solution. Used to size simulations and as oracles."""
 

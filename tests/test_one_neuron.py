@@ -1,4 +1,4 @@
-"""The exact one-neuron solution (DESIGN.md section 2) against the simulators,
+"""The exact one-neuron solution (docs/design.md section 2) against the simulators,
 and the smoothed ReLU's stated facts."""
 
 from __future__ import annotations

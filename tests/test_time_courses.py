@@ -24,12 +24,11 @@ PARAMS = {"polynomial": {"q": {"3": -1.0}}, "hardtanh": {"min_val": -0.5, "max_v
 def cvode_states(crn, xs: np.ndarray, times: np.ndarray, species: tuple[str, ...]) -> np.ndarray:
     """(B, T, n) concentrations from roadrunner's CVODE, one input at a time."""
     rr = RoadRunnerSimulator(crn, rtol=1e-10, atol=1e-14)
-    order = [rr.floating.index(s) for s in species]
-    rr.rr.timeCourseSelections = [f"[{s}]" for s in rr.floating]
+    rr.rr.timeCourseSelections = [f"[{s}]" for s in species]  # roadrunner's own CVODE, driven directly
     out = []
     for x in xs:
-        rr.set_inputs(x)
-        out.append(np.array(rr.rr.simulate(times=np.concatenate([[0.0], times])))[1:][:, order])
+        rr.set_inputs(x)  # writes the inputs into the loaded model and resets it
+        out.append(np.array(rr.rr.simulate(times=np.concatenate([[0.0], times])))[1:])
     return np.array(out)
 
 

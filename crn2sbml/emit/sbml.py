@@ -1,4 +1,4 @@
-"""SBML emitter, built directly with python-libsbml (DESIGN.md section 4: the
+"""SBML emitter, built directly with python-libsbml (docs/design.md section 4: the
 Antimony library is too slow for large models).
 
 Units are declared throughout (second, mole, litre, and each rate constant's

@@ -1,6 +1,6 @@
 """libRoadRunner backend: stiff time courses and a checked steady state.
 
-Loading is configured as measured in DESIGN.md section 4 (LLJIT, no LLVM
+Loading is configured as measured in docs/design.md section 4 (LLJIT, no LLVM
 optimisation, no Python dynamic properties, no conserved-moiety analysis).
 The backend returns unchecked states; crn2sbml never reports roadrunner's raw
 ``steadyState()`` (see :mod:`crn2sbml.simulate.acceptance`)."""

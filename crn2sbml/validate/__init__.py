@@ -1,5 +1,5 @@
 """Validation: model by model, the properties the construction promises
-(DESIGN.md section 1), each as a check with its figures and plots.
+(docs/design.md section 1), each as a check with its figures and plots.
 
     report = validate("build/xor/xor.xml", network="models/xor.json")
     report.passed, report["fixed_point"].reason

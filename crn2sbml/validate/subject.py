@@ -42,7 +42,7 @@ class Options:
     gradient_rtol: float = 1e-5  # gradient agreement: |a - b| <= rtol * max(|a|, scale)
     ucc_max_reactions: int = 40  # roadrunner's own sensitivities only on models this small
     copasi_max_reactions: int = 5000
-    # roadrunner's JIT grows about quadratically (DESIGN.md section 4: 17 min for
+    # roadrunner's JIT grows about quadratically (docs/design.md section 4: 17 min for
     # 80,000 reactions); above this, checks use the numpy and batch simulators
     # unless the compiled model is already in the cache
     roadrunner_max_reactions: int = 20000
