@@ -43,3 +43,15 @@ def _private_roadrunner_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20210031)
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """``crn2sbml ARGS`` in-process: (exit code, stdout, stderr); argparse's exits become the code."""
+    from crn2sbml.cli import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from crn2sbml.cli import main
+from conftest import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 XOR_JSON = REPO / "models" / "xor.json"
@@ -45,14 +46,7 @@ def xor_oracle(x1: float, x2: float) -> float:
 
 
 # --- helpers -------------------------------------------------------------------------
-def run(capsys, *args) -> tuple[int, str, str]:
-    """In-process run; argparse's exits become the status code."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def run_subprocess(*args, cwd: Path) -> subprocess.CompletedProcess:

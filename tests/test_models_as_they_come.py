@@ -15,21 +15,14 @@ import numpy as np
 import pytest
 
 from crn2sbml import compile_network, write_sbml
-from crn2sbml.cli import main
 
-from conftest import make_network
+from conftest import make_network, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 Edit = Callable[[libsbml.Model], object]
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def first(model: libsbml.Model, prefix: str) -> libsbml.Reaction:
