@@ -9,11 +9,13 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import libsbml
+
 from .compile import compile_network, network_from_crn
 from .crn import CRN
 from .errors import InputError, ModelReadError, NetworkError
 from .network import Network, load_network
-from .readback import read_model
+from .readback import document_from, read_model, sbml_text
 
 
 @dataclass(frozen=True)
@@ -82,17 +84,22 @@ def load_model(path: str | os.PathLike[str], *, speed: float | None = None) -> L
     """A network JSON (compiled with speed factor ``speed``, default 1) or an
     SBML file (``speed`` overrides its kappa; the SBML is then re-emitted)."""
     p = Path(path)
-    if not p.is_file():
+    try:
+        found = p.is_file()
+    except OSError as exc:  # e.g. a name longer than the system allows (a file's content given as its name)
+        raise ModelReadError(f"cannot read model '{str(p)[:60]}...': {exc.strerror or exc}") from None
+    if not found:
         raise ModelReadError(f"cannot read model '{p}': no such file")
     if p.suffix.lower() == ".json":
         net = load_network(p)
         crn = compile_network(net, speed=1.0 if speed is None else speed)
         return LoadedModel(str(p), crn, None, net, compiled=net)
-    try:
-        sbml = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise ModelReadError(f"cannot read model '{p}': not a readable text file") from None
-    read = read_model(p)  # errors name the file
+    sbml, label = sbml_text(p)
+    if "<!--" in sbml:
+        # roadrunner 2.10 crashes (SIGSEGV) on a ~100 kB XML comment; libsbml
+        # reads it fine and writes the model back without comments
+        sbml = libsbml.writeSBMLToString(document_from(sbml, label))
+    read = read_model(sbml, label)
     crn: CRN = read.crn
     if speed is not None:
         if not crn.layers:

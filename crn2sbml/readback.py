@@ -77,18 +77,45 @@ def names_in(ast: libsbml.ASTNode, out: list[str]) -> None:
         names_in(ast.getChild(i), out)
 
 
-def document_from(source: str | os.PathLike[str]) -> libsbml.SBMLDocument:
-    """Read an SBML file, or SBML text when ``source`` starts with '<'."""
+MAX_SBML_BYTES = 1 << 30  # 1 GiB; the 784-100-10 model is 95 MB
+
+
+def sbml_text(source: str | os.PathLike[str]) -> tuple[str, str]:
+    """(SBML text, label for messages) of a file, or of SBML text when
+    ``source`` starts with '<'. Checked before any C library sees it: at
+    most MAX_SBML_BYTES, UTF-8, and no DOCTYPE (SBML needs none; entity
+    declarations are how external-entity and entity-expansion attacks work)."""
     text = str(source)
     if text.lstrip().startswith("<"):
-        doc = libsbml.readSBMLFromString(text)
         label = "SBML text"
     else:
         path = Path(source)
-        if not path.is_file():
-            raise ModelReadError(f"cannot read SBML file '{path}': no such file")
-        doc = libsbml.readSBMLFromFile(str(path))
         label = f"'{path}'"
+        try:
+            size = path.stat().st_size if path.is_file() else None
+        except OSError as exc:  # e.g. a file name longer than the system allows
+            raise ModelReadError(f"cannot read SBML file {label[:80]}: {exc.strerror or exc}") from None
+        if size is None:
+            raise ModelReadError(f"cannot read SBML file {label}: no such file")
+        if size > MAX_SBML_BYTES:
+            raise ModelReadError(f"{label} is {size:,} bytes; crn2sbml reads SBML files of at most "
+                                 f"{MAX_SBML_BYTES:,} bytes")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelReadError(f"cannot read SBML file {label}: {exc}; give a UTF-8 SBML file") from None
+    head = text[: text.find("<sbml")] if "<sbml" in text else text
+    if "<!DOCTYPE" in head or "<!ENTITY" in text:
+        raise ModelReadError(f"{label} declares a DOCTYPE or entities; SBML needs neither, and crn2sbml refuses "
+                             "them (external entities, entity expansion): remove the declaration")
+    return text, label
+
+
+def document_from(source: str | os.PathLike[str], label: str | None = None) -> libsbml.SBMLDocument:
+    """Read an SBML file, or SBML text when ``source`` starts with '<' (after ``sbml_text``'s checks)."""
+    text, own = sbml_text(source)
+    label = label or own
+    doc = libsbml.readSBMLFromString(text)
     fatal = [
         doc.getError(i)
         for i in range(doc.getNumErrors())
@@ -161,12 +188,12 @@ def read_sbml(source: str | os.PathLike[str]) -> CRN:
     return read.crn
 
 
-def read_model(source: str | os.PathLike[str]) -> ModelRead:
+def read_model(source: str | os.PathLike[str], label: str | None = None) -> ModelRead:
     """Read any SBML model (file path or SBML text) into the IR without
     giving up on the first oddity: crn2sbml's own models through their
     annotations, others (or ours, edited beyond recognition) as a plain
     mass-action CRN whose boundary and constant species are its inputs."""
-    model = document_from(source).getModel()
+    model = document_from(source, label).getModel()
     unsupported = _unsupported_features(model)
     net = _crn_node(model, "network")
     if net is not None:
