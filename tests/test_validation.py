@@ -467,3 +467,10 @@ def test_reference_with_other_input_ranges_is_caught(mixed_files):
     narrow = Network(net.layers, name=net.name, input_ranges=((-0.5, 0.5), (None, None), (0.0, 2.0)))
     report = validate(mixed_files[8], narrow, checks=("fixed_point",))
     assert not report.passed and "below its declared lower bound" in report["fixed_point"].reason
+
+
+@pytest.mark.parametrize("field,value", [("fixed_point_inputs", 0), ("sweep_states", -3), ("sweep_inputs", 2.5),
+                                         ("rtol", 0.0), ("settle_tol", float("nan"))])
+def test_sample_count_or_tolerance_out_of_range_is_an_input_error(field, value):
+    with pytest.raises(InputError, match=f"validation option {field} is"):
+        Options(**{field: value})

@@ -49,6 +49,14 @@ class Options:
     progress: bool = False  # one line per check, logged at INFO
 
     def __post_init__(self) -> None:
+        for count in ("fixed_point_inputs", "sweep_inputs", "sweep_states", "roadrunner_sample", "max_parameters"):
+            value = getattr(self, count)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise InputError(f"validation option {count} is {value!r}; give a whole number >= 1")
+        for tol in ("rtol", "settle_tol", "gradient_rtol"):
+            value = getattr(self, tol)
+            if not (isinstance(value, (int, float)) and 0 < value < 1):
+                raise InputError(f"validation option {tol} is {value!r}; give a number in (0, 1), e.g. 1e-8")
         if self.input_range is None:
             return
         lo, hi = (float(v) for v in self.input_range)
