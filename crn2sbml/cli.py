@@ -75,7 +75,7 @@ def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | Non
 def cmd_compile(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     inputs = _floats(args.input, "--input") if args.input else None
-    crn = compile_network(net, speed=args.speed, inputs=inputs)
+    crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start)
     formats = tuple(f.strip() for f in args.formats.split(","))
     paths = write_model(crn, args.out, formats, sbml_version=int(args.sbml_version.split(".")[1]))
     print(f"{net.name}: {len(crn.species)} species, {len(crn.reactions)} reactions, "
@@ -349,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="output folder (created if needed)")
     c.add_argument("--speed", type=float, default=1.0, help="global speed factor kappa (default 1)")
     c.add_argument("--input", help="initial input concentrations stored in the model, e.g. 1,0")
+    c.add_argument("--start", choices=["bound", "zero"], default="bound",
+                   help="neurons' initial state: above their fixed point, so plain steady-state solvers land on it "
+                        "(bound, default), or 0 (zero)")
     c.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2", help="SBML Level.Version (default 3.2)")
     c.add_argument("--formats", default=",".join(output_formats(COMPILE)), help=formats_help(COMPILE))
     c.set_defaults(func=cmd_compile)

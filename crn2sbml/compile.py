@@ -8,7 +8,7 @@ give a unit several such species (rails), read out as a signed value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +18,12 @@ from .crn import CRN, LayerInfo, Parameter, Reaction, Species
 from .errors import NetworkError
 from .inputs import encode_input, input_encoding
 from .network import Layer, Network
+from .theory import fixed_point_bounds
+
+# Where every neuron species starts (the IR's and the emitted models' initial
+# state): "bound" = at an upper bound of its fixed point over the input box
+# (theory.fixed_point_bounds), "zero" = at 0.
+STARTS = ("bound", "zero")
 
 
 def hidden_species_id(layer: int, unit: int) -> str:
@@ -56,10 +62,19 @@ class _Unit:
 
 
 def compile_network(
-    network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None
+    network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None, start: str = "zero"
 ) -> CRN:
     """Lower ``network`` to its mass-action CRN. ``inputs`` sets the input
     values (zeros by default; signed where the network declares input_ranges).
+
+    ``start`` sets every neuron species' initial value. "bound" (what the CLI's
+    compile and export and models/ use): an upper bound of its fixed point for every input in the declared ranges
+    (theory.input_box). The neuron's rate eps + z*y - y^2 is concave in y, so
+    Newton's method started above the positive root descends monotonically to
+    it: a tool's plain steady-state solve (roadrunner's NLEQ2) then lands on the
+    positive fixed point instead of the negative root it finds from 0.
+    "zero" (the library default, which simulators and validation assume): every
+    neuron at 0, the construction's textbook start.
 
     A unit with rails (s_r, t_r, a_r) and readout offset c gets one species per
     rail at sigma(s_r z + t_r). The next layer reads a source unit through its
@@ -67,6 +82,10 @@ def compile_network(
     x0 = np.zeros(network.n_inputs) if inputs is None else network.check_input(inputs)
     if x0.ndim != 1:
         raise NetworkError("compile takes one input vector, not a batch")
+    if start not in STARTS:
+        raise NetworkError(f"start is {start!r}; use one of {', '.join(STARTS)}")
+    # the bound is rounded up to 4 significant digits: short numbers in the files
+    tops = [_round_up(hi) for _, hi in fixed_point_bounds(network)] if start == "bound" else None
     species: list[Species] = []
     prev: list[_Unit] = []
     for i, name in enumerate(network.inputs):
@@ -96,7 +115,7 @@ def compile_network(
             b_eff = float(layer.bias[j] + row @ shift) if shift.any() else float(layer.bias[j])
             ids = tuple(_rail_id(base, r) for r in rails)
             for r, (rail, y) in enumerate(zip(rails, ids)):
-                species.append(Species(y, role, l, j, 0.0, r))
+                species.append(Species(y, role, l, j, 0.0 if tops is None else float(tops[l - 1][j, r]), r))
                 tag = f"L{l}_u{j}" + (f"_{rail.suffix}" if rail.suffix else "")
                 for term in terms:
                     pid = f"{term.role}_{tag}"
@@ -133,6 +152,22 @@ def compile_network(
         description=network.description,
         input_ranges=network.input_ranges,
     )
+
+
+def start_at_bound(crn: CRN, network: Network) -> CRN:
+    """``crn`` with every neuron species' initial value at its compile-time
+    upper bound (compile_network(start="bound")); rates and inputs unchanged."""
+    tops = [_round_up(hi) for _, hi in fixed_point_bounds(network)]
+    return replace(crn, species=tuple(
+        s if s.boundary else replace(s, initial=float(tops[s.layer - 1][s.unit, s.rail])) for s in crn.species))
+
+
+def _round_up(values: np.ndarray, digits: int = 4) -> np.ndarray:
+    """Each value rounded up (away from 0) to ``digits`` significant digits."""
+    v = np.asarray(values, dtype=float)
+    scale = 10.0 ** (np.floor(np.log10(np.abs(np.where(v == 0, 1.0, v)))) - digits + 1)
+    up = np.ceil(v / scale) * scale
+    return np.array([float(f"{c:.{digits}g}") for c in up.ravel()]).reshape(v.shape)  # exact short decimals
 
 
 def expected_state(crn: CRN, network: Network) -> np.ndarray:

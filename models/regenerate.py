@@ -54,7 +54,7 @@ def regenerate(folder: Path = HERE) -> list[Path]:
     for name, net in example_networks(folder).items():
         if name in RANDOM_EXAMPLES:
             written.append(save_network(net, folder / f"{name}.json"))
-        written += write_model(compile_network(net), folder / name).values()
+        written += write_model(compile_network(net, start="bound"), folder / name).values()
     return written
 
 

@@ -51,3 +51,79 @@ def reactions_by_layer(crn: CRN) -> list[list[int]]:
 
 def layer_readouts(crn: CRN, layer: int) -> list[Readout]:
     return [r for r in crn.readouts if r.layer == layer]
+
+
+SETTLE_TOL = 1e-9  # relative tolerance of the settling time the notes state
+
+
+def species_name(crn: CRN, species_id: str) -> str:
+    """What the user calls a species: an input's or output's own name (with its
+    rail for a multi-rail unit); a hidden neuron by its place in the network."""
+    s = crn.species[crn.species_index[species_id]]
+    if s.layer == 0 or s.layer == len(crn.layers):
+        names = crn.input_names if s.layer == 0 else crn.output_names
+        rails = crn.units[(s.layer, s.unit)]
+        return names[s.unit] if len(rails) == 1 else f"{names[s.unit]} (rail {s.id[len(names[s.unit]) + 1:]})"
+    rail = f" rail {s.rail}" if len(crn.units[(s.layer, s.unit)]) > 1 else ""
+    return f"hidden layer {s.layer} unit {s.unit}{rail}"
+
+
+def readout_name(crn: CRN, r: Readout) -> str:
+    """An input's or output's readout is named by that input or output."""
+    if r.layer == 0:
+        return crn.input_names[r.unit]
+    if r.layer == len(crn.layers):
+        return crn.output_names[r.unit]
+    return f"signed value of hidden layer {r.layer} unit {r.unit}"
+
+
+def settle_bound(crn: CRN, samples: int = 16) -> float:
+    """Settling time (relative SETTLE_TOL, from the model's start or from 0)
+    over the input box: the largest theory.settling_time over its corners'
+    extremes, its centre and ``samples`` seeded random inputs."""
+    import numpy as np
+
+    from ..compile import network_from_crn
+    from ..theory import input_box, settling_time
+
+    net = network_from_crn(crn)
+    lo, hi = input_box(net)
+    rng = np.random.default_rng(0)
+    xs = [lo, hi, 0.5 * (lo + hi)] + [lo + (hi - lo) * rng.random(lo.size) for _ in range(samples)]
+    return max(settling_time(net, x, crn.speed, SETTLE_TOL) for x in xs)
+
+
+def model_notes(crn: CRN) -> list[str]:
+    """Paragraphs for the model's notes (SBML) and header (Antimony): what the
+    model computes, where it starts, its settling time and the recipe."""
+    from ..theory import NOMINAL_INPUT_MAX, input_box
+
+    from ..compile import network_from_crn
+
+    net = network_from_crn(crn)
+    lo, hi = input_box(net)
+    box = ", ".join(f"{n} in [{num(a)}, {num(b)}]" for n, a, b in zip(crn.input_names, lo, hi))
+    t = settle_bound(crn)
+    above = all(s.initial > 0 for s in crn.floating)
+    out = [
+        f"{crn.name}: a mass-action chemical reaction network compiled by crn2sbml from a feed-forward neural "
+        f"network. Its unique positive steady state is the network's output: set the inputs "
+        f"({', '.join(crn.input_names)}; boundary species held constant) and read the outputs "
+        f"({', '.join(crn.output_names)}) at steady state.",
+    ]
+    if above:
+        out.append(
+            "Initial state: every neuron species starts above its fixed point for inputs within the box "
+            f"{box} (inputs without a declared upper bound are taken to stay below {num(NOMINAL_INPUT_MAX)}). "
+            "A steady-state solver (Newton) started from this initial state descends to the positive fixed "
+            "point: reset the model to its initial state before solving for a new input."
+        )
+    else:
+        out.append("Initial state: every neuron species starts at 0; a steady-state solver (Newton) started there "
+                   "can land on a fixed point with negative concentrations.")
+    out.append(f"Settling time: within relative {SETTLE_TOL:g} of the steady state after T = {t:.4g} time units "
+               f"for inputs in that box (speed factor kappa = {num(crn.speed)}; the time scales as 1/kappa).")
+    out.append(f"Recipe where a tool's steady-state solver does not start from the initial state, or for inputs "
+               f"outside the box: simulate for T = {t:.4g} first, then solve for the steady state (or read the "
+               "end of the time course). Only the steady state with every concentration positive is the answer.")
+    return out

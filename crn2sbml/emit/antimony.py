@@ -10,7 +10,7 @@ from typing import Iterator
 from .._atomic import write_lines_atomic
 from ..crn import CRN
 from ..network import model_id
-from ._common import layer_header, layer_readouts, num, reaction_equation, reactions_by_layer, readout_expression
+from ._common import model_notes, species_name, readout_name, layer_header, layer_readouts, num, reaction_equation, reactions_by_layer, readout_expression
 from .sbml import COMPARTMENT, CONCENTRATION, SPEED, kinetic_formula, rate_unit_id
 
 _UNIT_TEXT = {0: "mole / (litre * second)", 1: "1 / second", 2: "litre / (mole * second)"}
@@ -30,6 +30,8 @@ def antimony_lines(crn: CRN) -> Iterator[str]:
     yield "// Its unique positive steady state is the network's output.\n"
     if crn.description:
         yield "// " + crn.description.replace("\n", " ") + "\n"
+    for paragraph in model_notes(crn):
+        yield "// " + paragraph + "\n"
     yield f"model {model_id(crn.name)}()\n"
     yield "\n"
     yield "  // Units: concentrations in mole/litre, time in seconds\n"
@@ -50,6 +52,7 @@ def antimony_lines(crn: CRN) -> Iterator[str]:
     yield "  // Inputs: boundary species, catalysts held at the input value\n"
     for s in crn.inputs:
         yield f"  species ${s.id} in {COMPARTMENT} = {num(s.initial)};\n"
+    yield from _names(crn, crn.inputs)
     yield from _readouts(crn, 0)
     params = crn.parameter_index
     for layer, indices in enumerate(reactions_by_layer(crn), start=1):
@@ -57,6 +60,7 @@ def antimony_lines(crn: CRN) -> Iterator[str]:
         yield f"  // {layer_header(crn, layer)}\n"
         for s in crn.layer_species(layer):
             yield f"  species {s.id} in {COMPARTMENT} = {num(s.initial)};  // {s.role} unit {s.unit}\n"
+        yield from _names(crn, crn.layer_species(layer))
         for i in indices:
             r = crn.reactions[i]
             yield f"  {r.id}: {reaction_equation(r)}; {kinetic_formula(crn, i)};\n"
@@ -75,6 +79,19 @@ def _readouts(crn: CRN, layer: int) -> Iterator[str]:
     """Signed unit values: the readout of their rails, as assignment rules."""
     for r in layer_readouts(crn, layer):
         yield f"  {r.id} := {readout_expression(r)}; {r.id} has {CONCENTRATION};  // signed value of unit {r.unit}\n"
+        yield f"  {r.id} is {_quoted(readout_name(crn, r))};\n"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _names(crn: CRN, species) -> Iterator[str]:
+    """Display names (SBML name): only where they differ from the id, so the text stays short."""
+    for s in species:
+        name = species_name(crn, s.id)
+        if name != s.id:
+            yield f"  {s.id} is {_quoted(name)};\n"
 
 
 def write_antimony(crn: CRN, path: str | os.PathLike[str]) -> Path:

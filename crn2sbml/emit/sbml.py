@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 from typing import Callable, Iterator
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 import libsbml
 
@@ -21,7 +21,7 @@ from ..activations import get_activation
 from ..crn import CRN, LayerInfo, Parameter
 from ..errors import OutputError
 from ..network import model_id
-from ._common import readout_expression
+from ._common import model_notes, readout_expression, readout_name, species_name
 
 NAMESPACE = "https://w3id.org/crn2sbml/annotation/v1"
 PREFIX = "crn2sbml"
@@ -174,6 +174,8 @@ def _build(
         ),
         "the model annotation",
     )
+    notes = "".join(f"<p>{escape(p)}</p>" for p in model_notes(crn))
+    _check(model.setNotes(f'<body xmlns="http://www.w3.org/1999/xhtml">{notes}</body>'), "the model notes")
     model.setTimeUnits("second")
     model.setSubstanceUnits("mole")
     model.setExtentUnits("mole")
@@ -200,6 +202,7 @@ def _build(
     for s in crn.species:
         sp = model.createSpecies()
         sp.setId(s.id)
+        sp.setName(species_name(crn, s.id))
         sp.setCompartment(COMPARTMENT)
         sp.setInitialConcentration(s.initial)
         sp.setSubstanceUnits("mole")
@@ -225,7 +228,7 @@ def _build(
     for r in crn.readouts:
         par = model.createParameter()
         par.setId(r.id)
-        par.setName(f"signed value of layer {r.layer} unit {r.unit}")
+        par.setName(readout_name(crn, r))
         par.setUnits(CONCENTRATION)
         par.setConstant(False)
         par.setAnnotation(_annotation("readout", {"layer": r.layer, "unit": r.unit}))

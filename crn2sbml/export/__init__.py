@@ -64,8 +64,12 @@ def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | 
     """Write each format into ``out_dir``; returns the files per format and the
     rate-range issues (also issued as RateRangeWarning). Arguments are checked
     before the folder is touched."""
+    from ..compile import start_at_bound
     from ..theory import settling_time
 
+    # models for other people's tools start above their fixed point, so a plain
+    # steady-state solve from the initial state lands on the positive one
+    crn = start_at_bound(crn, network)
     exporters = {f: get_exporter(f) for f in formats}
     get_chemistry(chemistry)
     if volume is not None:

@@ -2,7 +2,7 @@
 enough to settle, one task per test input whose model changes set the input
 species, the outputs as data generators and a report), the network file and,
 if given, the validation report. SED-ML is written with phrasedml, the archive
-with libcombine."""
+with the standard zipfile module (manifest and OMEX metadata written here)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 from ..crn import CRN
 from ..emit.sbml import to_sbml
 from ..errors import MissingDependencyError, OutputError
-from ..network import Network, save_network
+from ..network import Network
 from ..theory import settling_time
 
 SEDML_RTOL = 1e-10
@@ -57,48 +57,88 @@ def to_sedml(crn: CRN, sbml: str, inputs: list[np.ndarray], t_end: float, sbml_n
     return sedml
 
 
+OMEX_FORMAT = "http://identifiers.org/combine.specifications/omex"
+_FORMATS = {".xml": "http://identifiers.org/combine.specifications/sbml.level-3.version-2",
+            ".sedml": "http://identifiers.org/combine.specifications/sed-ml",
+            ".json": "http://purl.org/NET/mediatypes/application/json",
+            ".html": "http://purl.org/NET/mediatypes/text/html",
+            ".rdf": "http://identifiers.org/combine.specifications/omex-metadata"}
+
+
+def _sources_as_references(sedml: str) -> str:
+    """A SED-ML model derived from another names it as a reference, '#model0'
+    (SED-ML L1V3+); phrasedml writes the bare id, which validators reject."""
+    import libsedml
+
+    doc = libsedml.readSedMLFromString(sedml)
+    ids = {doc.getModel(i).getId() for i in range(doc.getNumModels())}
+    for i in range(doc.getNumModels()):
+        m = doc.getModel(i)
+        if m.getSource() in ids:
+            m.setSource("#" + m.getSource())
+    return libsedml.writeSedMLToString(doc)
+
+
+def _manifest(entries: list[tuple[str, str, bool]]) -> str:
+    rows = [f'  <content location="." format="{OMEX_FORMAT}"/>']
+    rows += [f'  <content location="./{name}" format="{fmt}"' + (' master="true"' if master else "") + "/>"
+             for name, fmt, master in entries]
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<omexManifest xmlns="http://identifiers.org/combine.specifications/omex-manifest">\n'
+            + "\n".join(rows) + "\n</omexManifest>\n")
+
+
+def _metadata(archive: str, title: str, description: str, created: str) -> str:
+    """OMEX metadata (RDF/XML) about the archive: title, description, creation date."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    about = quoteattr(f"http://omex-library.org/{archive}")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/">\n'
+            f"  <rdf:Description rdf:about={about}>\n"
+            f"    <dc:title>{escape(title)}</dc:title>\n"
+            f"    <dc:description>{escape(description)}</dc:description>\n"
+            f"    <dcterms:created>{created}</dcterms:created>\n"
+            "    <dc:creator><rdf:Description><rdfs:label>crn2sbml</rdfs:label></rdf:Description></dc:creator>\n"
+            "  </rdf:Description>\n</rdf:RDF>\n")
+
+
 def write_omex(network: Network, crn: CRN, inputs: list[np.ndarray], path: Path,
                report: str | Path | None = None) -> dict:
-    """Write the archive to ``path`` (a temporary file the caller renames).
-    Returns a summary: entries and the time-course end."""
-    try:
-        import libcombine
-    except ImportError:
-        raise MissingDependencyError("OMEX export needs python-libcombine: pip install 'crn2sbml[export]'") from None
-    import tempfile
+    """Write the archive to ``path`` (a temporary file the caller renames):
+    the manifest (with an entry for the archive itself), OMEX metadata with a
+    title, description and creation date, the SBML, the SED-ML (derived models
+    name their source '#model0') and the network file. Returns a summary:
+    entries and the time-course end."""
+    import datetime
+    import zipfile
 
     sbml_name = f"{crn.name}.xml"
     sbml = to_sbml(crn.with_inputs(inputs[0]))
     t_end = settle_time(network, crn, inputs)
-    sedml = to_sedml(crn, sbml, inputs, t_end, sbml_name)
-    entries = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        (d / sbml_name).write_text(sbml, encoding="utf-8")
-        (d / "simulation.sedml").write_text(sedml, encoding="utf-8")
-        save_network(network, d / f"{crn.name}.json")
-        archive = libcombine.CombineArchive()
-        fmt = libcombine.KnownFormats.lookupFormat
-        add = [(sbml_name, fmt("sbml"), False), ("simulation.sedml", fmt("sedml"), True),
-               (f"{crn.name}.json", "http://purl.org/NET/mediatypes/application/json", False)]
-        if report is not None:
-            rp = Path(report)
-            if not rp.is_file():
-                raise OutputError(f"validation report '{rp}' is not a file; give report.json or report.html")
-            (d / rp.name).write_bytes(rp.read_bytes())
-            kind = "http://purl.org/NET/mediatypes/text/html" if rp.suffix == ".html" else \
-                "http://purl.org/NET/mediatypes/application/json"
-            add.append((rp.name, kind, False))
-        for name, kind, master in add:
-            if not archive.addFile(str(d / name), f"./{name}", kind, master):
-                raise OutputError(f"libcombine could not add '{name}' to the archive")
-            entries[name] = kind
-        desc = libcombine.OmexDescription()
-        desc.setAbout(".")
-        desc.setDescription(f"crn2sbml: CRN '{crn.name}' whose steady state is the network's output")
-        desc.setCreated(libcombine.OmexDescription.getCurrentDateAndTime())
-        archive.addMetadata(".", desc)
-        if not archive.writeToFile(str(path)):
-            raise OutputError(f"libcombine could not write '{path}'")
-        archive.cleanUp()
+    sedml = _sources_as_references(to_sedml(crn, sbml, inputs, t_end, sbml_name))
+    files: list[tuple[str, bytes, bool]] = [
+        (sbml_name, sbml.encode("utf-8"), False),
+        ("simulation.sedml", sedml.encode("utf-8"), True),
+        (f"{crn.name}.json", network.to_json().encode("utf-8"), False),
+    ]
+    if report is not None:
+        rp = Path(report)
+        if not rp.is_file():
+            raise OutputError(f"validation report '{rp}' is not a file; give report.json or report.html")
+        files.append((rp.name, rp.read_bytes(), False))
+    created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    title = f"{crn.name}: a chemical reaction network that computes a neural network"
+    description = (f"crn2sbml: CRN '{crn.name}' whose steady state is the network's output "
+                   f"(inputs {', '.join(crn.input_names)}; outputs {', '.join(crn.output_names)}); "
+                   f"{len(inputs)} test inputs, each simulated for {t_end:.4g} time units.")
+    files.append(("metadata.rdf", _metadata(Path(path).name, title, description, created).encode("utf-8"), False))
+    entries = {name: _FORMATS[Path(name).suffix] for name, _, _ in files}
+    manifest = _manifest([(name, entries[name], master) for name, _, master in files])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.xml", manifest)
+        for name, data, _ in files:
+            z.writestr(name, data)
     return {"entries": entries, "t_end": t_end, "tasks": len(inputs), "summary": json.dumps(entries)}

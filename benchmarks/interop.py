@@ -1,0 +1,298 @@
+"""Interop matrix: each tool x each model in models/, loaded the way that tool's
+users load it, its steady state taken by its default or documented path, and
+compared with the network's forward pass (the oracle).
+
+    python -m benchmarks.interop                      # every tool and model, 20 inputs, Markdown to stdout
+    python -m benchmarks.interop --out benchmarks/interop.md --inputs 20 --timeout 600
+    python -m benchmarks.interop --tools roadrunner --models xor --start zero   # the models as before
+
+Each (tool, model) runs in its own process, bounded by --timeout; inputs not
+solved by then count as "timeout". A cell is "right" only if every input is."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+RTOL = 1e-6  # |tool - forward| <= RTOL * max(1, |forward|), per output
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model as a tool's user has it: the files, the oracle, the inputs."""
+
+    name: str
+    sbml: Path
+    antimony: Path
+    crn: object  # crn2sbml.CRN
+    network: object  # crn2sbml.Network
+    inputs: np.ndarray  # (n, n_inputs), network-level values
+    t_settle: float  # the settling time the model's notes state
+
+
+def model_names() -> list[str]:
+    return sorted(p.name for p in MODELS.iterdir() if (p / f"{p.name}.xml").is_file())
+
+
+def load_case(name: str, n: int, start: str = "bound", folder: Path | None = None) -> Case:
+    """The checked-in model (``start="bound"``) or, for the before-figures, the
+    same network emitted with every neuron at 0 into ``folder``."""
+    from crn2sbml import compile_network, read_sbml, write_model
+    from crn2sbml.compile import network_from_crn
+    from crn2sbml.emit._common import settle_bound
+    from crn2sbml.theory import input_box
+
+    sbml, ant = MODELS / name / f"{name}.xml", MODELS / name / f"{name}.ant"
+    crn = read_sbml(sbml)
+    net = network_from_crn(crn)
+    if start == "zero":
+        crn = compile_network(net, start="zero")
+        paths = write_model(crn, folder or Path(tempfile.mkdtemp()), ("sbml", "antimony"))
+        sbml, ant = paths["sbml"], paths["antimony"]
+    lo, hi = input_box(net)
+    xs = lo + (hi - lo) * np.random.default_rng(20210031).random((n, net.n_inputs))
+    return Case(name, sbml, ant, crn, net, xs, settle_bound(crn))
+
+
+def _encoded(case: Case, x: np.ndarray) -> dict[str, float]:
+    return {s.id: s.initial for s in case.crn.with_inputs(x).inputs}
+
+
+def _outputs_from(case: Case, value: Callable[[str], float]) -> np.ndarray:
+    """Outputs read as the tool shows them: the output's own element (a species,
+    or the readout named like the output)."""
+    return np.array([value(o) for o in case.crn.output_names])
+
+
+# --- the tools: each yields, per input, the outputs it found ------------------
+def _roadrunner(case: Case, presimulate: bool, antimony: bool = False) -> Iterator[np.ndarray]:
+    if antimony:
+        import tellurium as te
+
+        r = te.loada(case.antimony.read_text())
+    else:
+        import roadrunner
+
+        r = roadrunner.RoadRunner(str(case.sbml))
+    for x in case.inputs:
+        r.reset()  # back to the model's initial state, as the notes say
+        for sid, v in _encoded(case, x).items():
+            r[sid] = v
+        if presimulate:
+            r.simulate(0, case.t_settle, 2)
+        r.steadyState()
+        yield _outputs_from(case, lambda k: r[k])
+
+
+def _basico(case: Case) -> Iterator[np.ndarray]:
+    import basico
+
+    dm = basico.load_model(str(case.sbml))
+    outputs = set(case.crn.output_names)
+    species = set(basico.get_species(model=dm).index)
+    params = basico.get_parameters(model=dm)
+    params = set() if params is None else set(params.index)
+    missing = outputs - species - params
+    if missing:  # basico shows elements by their SBML name: outputs must be named by the user's names
+        raise LookupError(f"basico shows no element named {sorted(missing)}")
+    for x in case.inputs:
+        for sid, v in _encoded(case, x).items():
+            basico.set_species(sid, exact=True, initial_concentration=v, model=dm)
+        basico.run_steadystate(model=dm)
+        sp = basico.get_species(model=dm)
+        pa = basico.get_parameters(model=dm)
+        yield _outputs_from(case, lambda k: float(sp.loc[k, "concentration"]) if k in species
+                            else float(pa.loc[k, "value"]))
+
+
+def _pysces(case: Case) -> Iterator[np.ndarray]:
+    import pysces
+
+    work = Path(tempfile.mkdtemp())
+    pysces.interface.convertSBML2PSC(sbmlfile=case.sbml.name, sbmldir=str(case.sbml.parent), pscfile=f"{case.name}.psc",
+                                     pscdir=str(work))
+    mod = pysces.model(f"{case.name}.psc", dir=str(work))
+    mod.doLoad()
+    for x in case.inputs:
+        for sid, v in _encoded(case, x).items():
+            setattr(mod, sid, v)
+        mod.doState()
+        yield _outputs_from(case, lambda k: float(getattr(mod, f"{k}_ss", None) if hasattr(mod, f"{k}_ss")
+                                                  else getattr(mod, k)))
+
+
+def _gillespy2(case: Case) -> Iterator[np.ndarray]:
+    import gillespy2
+
+    model, _ = gillespy2.import_SBML(str(case.sbml))
+    model.timespan(np.linspace(0, case.t_settle, 3))
+    for x in case.inputs:
+        for sid, v in _encoded(case, x).items():
+            model.listOfSpecies[sid].initial_value = v
+        res = model.run(solver=gillespy2.ODESolver)
+        yield _outputs_from(case, lambda k: float(res[k][-1]))
+
+
+def _amici(case: Case) -> Iterator[np.ndarray]:
+    import amici  # noqa: F401  (not in the test extra: its model build needs a C++ toolchain)
+
+    raise NotImplementedError("AMICI runner not written (see README)")
+
+
+TOOLS: dict[str, Callable[[Case], Iterator[np.ndarray]]] = {
+    "roadrunner": lambda c: _roadrunner(c, False),
+    "roadrunner+simulate": lambda c: _roadrunner(c, True),
+    "tellurium-antimony": lambda c: _roadrunner(c, False, antimony=True),
+    "basico": _basico,
+    "pysces": _pysces,
+    "gillespy2-ode": _gillespy2,
+    "amici": _amici,
+}
+PATHS = {
+    "roadrunner": "RoadRunner(sbml); reset(); set inputs; steadyState()",
+    "roadrunner+simulate": "reset(); set inputs; simulate(0, T); steadyState()",
+    "tellurium-antimony": "te.loada(antimony); reset(); set inputs; steadyState()",
+    "basico": "load_model(sbml); set_species(...); run_steadystate()",
+    "pysces": "convertSBML2PSC; model(); doLoad(); doState()",
+    "gillespy2-ode": "import_SBML(sbml); run(solver=ODESolver) to T; last point",
+    "amici": "sbml2amici; steady state",
+}
+
+
+def run_one(tool: str, name: str, n: int, start: str) -> Iterator[dict]:
+    """Per input: {"input", "verdict": right|wrong, "error", "seconds"}; a
+    refusal (load or solve raises) is one {"verdict": "refused"} line."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    case = load_case(name, n, start)
+    want = case.network.forward(case.inputs)
+    t0 = time.perf_counter()
+    try:
+        for k, got in enumerate(TOOLS[tool](case)):
+            err = float(np.max(np.abs(got - want[k]) / np.maximum(1.0, np.abs(want[k]))))
+            yield {"input": k, "verdict": "right" if err <= RTOL else "wrong", "error": err,
+                   "seconds": time.perf_counter() - t0}
+            t0 = time.perf_counter()
+    except ImportError as exc:
+        yield {"verdict": "not installed", "message": str(exc)[:200]}
+    except Exception as exc:  # a tool's refusal is a result of the matrix, reported with its message
+        yield {"verdict": "refused", "message": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
+               if str(exc).strip() else type(exc).__name__}
+
+
+@dataclass
+class Cell:
+    tool: str
+    model: str
+    counts: dict[str, int]
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        for v in ("not installed", "refused", "wrong", "timeout"):
+            if self.counts.get(v):
+                return v
+        return "right"
+
+    def text(self, n: int) -> str:
+        right = self.counts.get("right", 0)
+        if self.verdict in ("not installed", "refused"):
+            return f"{self.verdict}: {self.message}"
+        extra = ", ".join(f"{c} {v}" for v, c in self.counts.items() if v != "right" and c)
+        return f"{right}/{n} right" + (f" ({extra})" if extra else "")
+
+
+def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound") -> Cell:
+    """One (tool, model) in a child process, bounded by ``timeout`` seconds."""
+    cmd = [sys.executable, "-m", "benchmarks.interop", "--child", tool, model, "--inputs", str(n), "--start", start]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    t0 = time.perf_counter()
+    lines: list[dict] = []
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        out.seek(0)
+        for line in out:
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+    counts: dict[str, int] = {}
+    message = ""
+    for rec in lines:
+        counts[rec["verdict"]] = counts.get(rec["verdict"], 0) + 1
+        message = rec.get("message", message)
+    if not counts.get("refused") and not counts.get("not installed"):
+        done = counts.get("right", 0) + counts.get("wrong", 0)
+        if done < n:
+            counts["timeout"] = n - done
+            message = message or (f"{done} of {n} inputs within {timeout:g} s" if proc.returncode in (0, -9)
+                                  else f"exit code {proc.returncode}")
+    return Cell(tool, model, counts, message, time.perf_counter() - t0)
+
+
+def markdown(cells: list[Cell], n: int, tools: list[str], models: list[str]) -> str:
+    by = {(c.tool, c.model): c for c in cells}
+    head = "| tool (path) | " + " | ".join(models) + " | right / total |"
+    rows = [head, "|" + "---|" * (len(models) + 2)]
+    for t in tools:
+        row = [by[(t, m)] for m in models]
+        right = sum(c.counts.get("right", 0) for c in row)
+        rows.append(f"| {t} (`{PATHS[t]}`) | " + " | ".join(c.text(n) for c in row) + f" | {right}/{n * len(models)} |")
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from {', '.join(TOOLS)}")
+    p.add_argument("--models", default=None, help="comma-separated model names (default: every model in models/)")
+    p.add_argument("--inputs", type=int, default=20, help="random inputs per model, in the model's input box")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds per (tool, model) (default 600)")
+    p.add_argument("--start", choices=["bound", "zero"], default="bound",
+                   help="bound: the checked-in models; zero: the same networks with every neuron at 0 (before)")
+    p.add_argument("--out", help="also write the Markdown table here (atomically)")
+    p.add_argument("--child", nargs=2, metavar=("TOOL", "MODEL"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        for rec in run_one(args.child[0], args.child[1], args.inputs, args.start):
+            print(json.dumps(rec), flush=True)
+        return 0
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = [t for t in tools if t not in TOOLS]
+    if unknown:
+        p.error(f"unknown tool(s) {unknown}; known: {', '.join(TOOLS)}")
+    models = [m.strip() for m in args.models.split(",")] if args.models else model_names()
+    cells = []
+    for t in tools:
+        for m in models:
+            cell = run_cell(t, m, args.inputs, args.timeout, args.start)
+            print(f"{t:20s} {m:16s} {cell.text(args.inputs)} [{cell.seconds:.0f} s]", file=sys.stderr, flush=True)
+            cells.append(cell)
+    table = markdown(cells, args.inputs, tools, models)
+    if args.out:
+        sys.path.insert(0, str(ROOT))
+        from crn2sbml._atomic import write_text_atomic
+
+        write_text_atomic(args.out, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
