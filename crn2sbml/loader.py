@@ -15,7 +15,7 @@ from .compile import compile_network, network_from_crn
 from .crn import CRN
 from .errors import InputError, ModelReadError, NetworkError
 from .network import Network, load_network
-from .readback import document_from, read_model, sbml_text
+from .readback import parse_sbml, read_model, sbml_text
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,12 @@ def load_model(path: str | os.PathLike[str], *, speed: float | None = None) -> L
         crn = compile_network(net, speed=1.0 if speed is None else speed)
         return LoadedModel(str(p), crn, None, net, compiled=net)
     sbml, label = sbml_text(p)
+    doc = parse_sbml(sbml, label)
     if "<!--" in sbml:
         # roadrunner 2.10 crashes (SIGSEGV) on a ~100 kB XML comment; libsbml
         # reads it fine and writes the model back without comments
-        sbml = libsbml.writeSBMLToString(document_from(sbml, label))
-    read = read_model(sbml, label)
+        sbml = libsbml.writeSBMLToString(doc)
+    read = read_model(doc)
     crn: CRN = read.crn
     if speed is not None:
         if not crn.layers:

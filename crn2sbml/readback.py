@@ -111,10 +111,9 @@ def sbml_text(source: str | os.PathLike[str]) -> tuple[str, str]:
     return text, label
 
 
-def document_from(source: str | os.PathLike[str], label: str | None = None) -> libsbml.SBMLDocument:
-    """Read an SBML file, or SBML text when ``source`` starts with '<' (after ``sbml_text``'s checks)."""
-    text, own = sbml_text(source)
-    label = label or own
+def parse_sbml(text: str, label: str = "SBML text") -> libsbml.SBMLDocument:
+    """libsbml's document of SBML ``text`` already read through ``sbml_text``;
+    a ModelReadError naming ``label`` when it is not readable SBML."""
     doc = libsbml.readSBMLFromString(text)
     fatal = [
         doc.getError(i)
@@ -125,6 +124,11 @@ def document_from(source: str | os.PathLike[str], label: str | None = None) -> l
         msg = fatal[0].getMessage().strip().splitlines()[0] if fatal else "no model element"
         raise ModelReadError(f"{label} is not readable SBML: {msg}")
     return doc
+
+
+def document_from(source: str | os.PathLike[str]) -> libsbml.SBMLDocument:
+    """Read an SBML file, or SBML text when ``source`` starts with '<' (after ``sbml_text``'s checks)."""
+    return parse_sbml(*sbml_text(source))
 
 
 def _check_layout(species: list[Species], parameters: list[Parameter], layers: list[LayerInfo]) -> None:
@@ -188,12 +192,13 @@ def read_sbml(source: str | os.PathLike[str]) -> CRN:
     return read.crn
 
 
-def read_model(source: str | os.PathLike[str], label: str | None = None) -> ModelRead:
-    """Read any SBML model (file path or SBML text) into the IR without
-    giving up on the first oddity: crn2sbml's own models through their
-    annotations, others (or ours, edited beyond recognition) as a plain
-    mass-action CRN whose boundary and constant species are its inputs."""
-    model = document_from(source, label).getModel()
+def read_model(source: str | os.PathLike[str] | libsbml.SBMLDocument) -> ModelRead:
+    """Read any SBML model (file path, SBML text or a parsed document) into
+    the IR without giving up on the first oddity: crn2sbml's own models
+    through their annotations, others (or ours, edited beyond recognition) as
+    a plain mass-action CRN whose boundary and constant species are its inputs."""
+    doc = source if isinstance(source, libsbml.SBMLDocument) else document_from(source)
+    model = doc.getModel()
     unsupported = _unsupported_features(model)
     net = _crn_node(model, "network")
     if net is not None:
