@@ -27,8 +27,8 @@ import numpy as np
 from . import __version__
 from ._atomic import atomic_path
 from ._logs import show_logs
-from .compile import compile_network
-from .crn import CRN
+from .compile import DEFAULT_READOUTS, compile_network
+from .crn import CRN, READOUT_FORMS
 from .emit import write_model
 from .errors import Crn2SbmlError, InputError
 from .formats import COMPILE, EXPORT, formats_help, output_formats
@@ -75,7 +75,7 @@ def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | Non
 def cmd_compile(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     inputs = _floats(args.input, "--input") if args.input else None
-    crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start)
+    crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start, readouts=args.readouts)
     formats = tuple(f.strip() for f in args.formats.split(","))
     paths = write_model(crn, args.out, formats, sbml_version=int(args.sbml_version.split(".")[1]))
     print(f"{net.name}: {len(crn.species)} species, {len(crn.reactions)} reactions, "
@@ -352,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--start", choices=["bound", "zero"], default="bound",
                    help="neurons' initial state: above their fixed point, so plain steady-state solvers land on it "
                         "(bound, default), or 0 (zero)")
+    c.add_argument("--readouts", choices=list(READOUT_FORMS), default=DEFAULT_READOUTS,
+                   help="signed values of multi-rail units (e.g. identity outputs): assignment rules (rules), "
+                   "species relaxing to them by one linear reaction, for tools without rules such as GillesPy2's "
+                   f"ODE solver (species), or the rails only (none) (default {DEFAULT_READOUTS})")
     c.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2", help="SBML Level.Version (default 3.2)")
     c.add_argument("--formats", default=",".join(output_formats(COMPILE)), help=formats_help(COMPILE))
     c.set_defaults(func=cmd_compile)

@@ -20,6 +20,11 @@ from .inputs import encode_input, input_encoding
 from .network import Layer, Network
 from .theory import fixed_point_bounds
 
+# How emitted models show multi-rail units' signed values unless told
+# (crn.READOUT_FORMS). "rules" while COPASI's default steady-state task refuses
+# the negative concentrations a signed readout species has (see compile_network).
+DEFAULT_READOUTS = "rules"
+
 # Where every neuron species starts (the IR's and the emitted models' initial
 # state): "bound" = at an upper bound of its fixed point over the input box
 # (theory.fixed_point_bounds), "zero" = at 0.
@@ -63,7 +68,7 @@ class _Unit:
 
 def compile_network(
     network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None, start: str = "zero",
-    readouts: str = "species",
+    readouts: str = DEFAULT_READOUTS,
 ) -> CRN:
     """Lower ``network`` to its mass-action CRN. ``inputs`` sets the input
     values (zeros by default; signed where the network declares input_ranges).
