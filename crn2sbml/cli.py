@@ -408,8 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--report", help="a validation report file (report.json or report.html) to put in the OMEX archive")
     e.set_defaults(func=cmd_export)
 
-    i = sub.add_parser("import", help="ONNX model or PyTorch state_dict -> network JSON")
-    i.add_argument("model", help=".onnx file, or a .pt/.pth state_dict saved with torch.save (needs --activations)")
+    i = sub.add_parser("import", help="ONNX model, PyTorch state_dict or scikit-learn MLP (skops) -> network JSON")
+    i.add_argument("model", help=".onnx file, a .pt/.pth state_dict saved with torch.save (needs --activations), or a "
+                   ".skops file of a fitted MLPClassifier/MLPRegressor saved with skops.io.dump (loaded without pickle)")
     i.add_argument("--out", required=True, help="network JSON to write")
     i.add_argument("--activations", help="one per Linear layer of a state_dict, e.g. relu,relu,identity "
                    "('leaky_relu:0.1', 'hardtanh:-1:1' carry parameters)")
