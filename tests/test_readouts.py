@@ -78,9 +78,16 @@ def test_readout_species_show_the_forward_pass():
             assert np.allclose(hidden, np.where(z1 > 0, z1, 0.1 * z1), atol=0.2)  # smoothed leaky ReLU
 
 
-def test_unknown_form_names_the_choices():
+def test_bad_choices_are_one_line_errors():
+    from crn2sbml.errors import OutputError
+
     with pytest.raises(NetworkError, match="readouts is 'rule'; use one of species, rules, none"):
         compile_network(signed_network(), readouts="rule")
+    net = signed_network()
+    clash = Network(net.layers, inputs=net.inputs, outputs=("k_readout", "q"), name="clash",
+                    input_ranges=net.input_ranges)
+    with pytest.raises(OutputError, match="an input or output is named 'k_readout'.*--readouts rules"):
+        to_sbml(compile_network(clash, readouts="species"))
 
 
 def test_cli_compile_readouts(tmp_path, capsys):

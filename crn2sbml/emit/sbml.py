@@ -269,6 +269,9 @@ def _add_readout_species(model: libsbml.Model, crn: CRN, has_order1_unit: bool) 
     annotation: crn2sbml's reader leaves them out of the network's dynamics."""
     if not crn.readouts:
         return
+    if model.getSpecies(READOUT_RATE) is not None or any(r.id == READOUT_RATE for r in crn.readouts):
+        raise OutputError(f"an input or output is named '{READOUT_RATE}', the readout species' rate constant; "
+                          "rename it in the network file or compile with --readouts rules")
     if not has_order1_unit:
         _add_unit(model, rate_unit_id(1), [(libsbml.UNIT_KIND_SECOND, -1)])
     par = model.createParameter()
