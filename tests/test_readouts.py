@@ -11,6 +11,7 @@ import pytest
 import roadrunner
 
 from crn2sbml import Layer, Network, compile_network, network_from_crn, read_sbml, to_antimony, to_sbml
+from crn2sbml.emit.sbml import stream_sbml
 from crn2sbml.errors import NetworkError
 from crn2sbml.readback import read_model
 from crn2sbml.validate.structure import construction_problems
@@ -42,7 +43,8 @@ def test_every_form_is_the_same_network(form):
     crn = compile_network(net, readouts=form)
     assert crn.reactions == rules.reactions and crn.species == rules.species
     sbml = to_sbml(crn)
-    assert sbml_issues(sbml) == []
+    assert sbml_issues(sbml) == [] and sbml_issues(to_sbml(crn, 3, 1)) == []
+    assert "".join(stream_sbml(crn, chunk=4)) == sbml  # the readout reactions follow the streamed ones
     read = read_model(sbml)
     assert read.problems == () and read.unsupported == ()
     assert read.crn.readout_form == form and to_sbml(read.crn) == sbml  # the form survives a round trip
