@@ -5,6 +5,7 @@ compared with the network's forward pass (the oracle).
     python -m benchmarks.interop                      # every tool and model, 20 inputs, Markdown to stdout
     python -m benchmarks.interop --out benchmarks/interop.md --inputs 20 --timeout 600
     python -m benchmarks.interop --tools roadrunner --models xor --start zero   # the models as before
+    python -m benchmarks.interop --tools gillespy2-ode --models digits --readouts species   # readout species
 
 Each (tool, model) runs in its own process, bounded by --timeout; inputs not
 solved by then count as "timeout". A cell is "right" only if every input is."""
@@ -46,9 +47,11 @@ def model_names() -> list[str]:
     return sorted(p.name for p in MODELS.iterdir() if (p / f"{p.name}.xml").is_file())
 
 
-def load_case(name: str, n: int, start: str = "bound", folder: Path | None = None) -> Case:
-    """The checked-in model (``start="bound"``) or, for the before-figures, the
-    same network emitted with every neuron at 0 into ``folder``."""
+def load_case(name: str, n: int, start: str = "bound", folder: Path | None = None,
+              readouts: str | None = None) -> Case:
+    """The checked-in model (``start="bound"``, ``readouts`` None) or the same
+    network emitted into ``folder`` with every neuron at 0 (the before-figures)
+    or with its signed readouts in another form (crn2sbml.crn.READOUT_FORMS)."""
     from crn2sbml import compile_network, read_sbml, write_model
     from crn2sbml.compile import network_from_crn
     from crn2sbml.emit._common import settle_bound
@@ -57,8 +60,8 @@ def load_case(name: str, n: int, start: str = "bound", folder: Path | None = Non
     sbml, ant = MODELS / name / f"{name}.xml", MODELS / name / f"{name}.ant"
     crn = read_sbml(sbml)
     net = network_from_crn(crn)
-    if start == "zero":
-        crn = compile_network(net, start="zero")
+    if start == "zero" or (readouts is not None and readouts != crn.readout_form):
+        crn = compile_network(net, start=start, readouts=readouts or crn.readout_form)
         paths = write_model(crn, folder or Path(tempfile.mkdtemp()), ("sbml", "antimony"))
         sbml, ant = paths["sbml"], paths["antimony"]
     lo, hi = input_box(net)
@@ -171,13 +174,13 @@ PATHS = {
 }
 
 
-def run_one(tool: str, name: str, n: int, start: str) -> Iterator[dict]:
+def run_one(tool: str, name: str, n: int, start: str, readouts: str | None = None) -> Iterator[dict]:
     """Per input: {"input", "verdict": right|wrong, "error", "seconds"}; a
     refusal (load or solve raises) is one {"verdict": "refused"} line."""
     import warnings
 
     warnings.simplefilter("ignore")
-    case = load_case(name, n, start)
+    case = load_case(name, n, start, readouts=readouts)
     want = case.network.forward(case.inputs)
     t0 = time.perf_counter()
     try:
@@ -216,9 +219,10 @@ class Cell:
         return f"{right}/{n} right" + (f" ({extra})" if extra else "")
 
 
-def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound") -> Cell:
+def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound", readouts: str | None = None) -> Cell:
     """One (tool, model) in a child process, bounded by ``timeout`` seconds."""
     cmd = [sys.executable, "-m", "benchmarks.interop", "--child", tool, model, "--inputs", str(n), "--start", start]
+    cmd += ["--readouts", readouts] if readouts else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     t0 = time.perf_counter()
     lines: list[dict] = []
@@ -266,11 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per (tool, model) (default 600)")
     p.add_argument("--start", choices=["bound", "zero"], default="bound",
                    help="bound: the checked-in models; zero: the same networks with every neuron at 0 (before)")
+    p.add_argument("--readouts", choices=["rules", "species", "none"],
+                   help="re-emit the models with their signed readouts in this form (default: as checked in)")
     p.add_argument("--out", help="also write the Markdown table here (atomically)")
     p.add_argument("--child", nargs=2, metavar=("TOOL", "MODEL"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        for rec in run_one(args.child[0], args.child[1], args.inputs, args.start):
+        for rec in run_one(args.child[0], args.child[1], args.inputs, args.start, args.readouts):
             print(json.dumps(rec), flush=True)
         return 0
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -281,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     cells = []
     for t in tools:
         for m in models:
-            cell = run_cell(t, m, args.inputs, args.timeout, args.start)
+            cell = run_cell(t, m, args.inputs, args.timeout, args.start, args.readouts)
             print(f"{t:20s} {m:16s} {cell.text(args.inputs)} [{cell.seconds:.0f} s]", file=sys.stderr, flush=True)
             cells.append(cell)
     table = markdown(cells, args.inputs, tools, models)

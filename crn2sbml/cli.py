@@ -27,8 +27,8 @@ import numpy as np
 from . import __version__
 from ._atomic import atomic_path
 from ._logs import show_logs
-from .compile import compile_network
-from .crn import CRN
+from .compile import DEFAULT_READOUTS, compile_network
+from .crn import CRN, READOUT_FORMS
 from .emit import write_model
 from .errors import Crn2SbmlError, InputError
 from .formats import COMPILE, EXPORT, formats_help, output_formats
@@ -75,7 +75,7 @@ def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | Non
 def cmd_compile(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     inputs = _floats(args.input, "--input") if args.input else None
-    crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start)
+    crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start, readouts=args.readouts)
     formats = tuple(f.strip() for f in args.formats.split(","))
     paths = write_model(crn, args.out, formats, sbml_version=int(args.sbml_version.split(".")[1]))
     print(f"{net.name}: {len(crn.species)} species, {len(crn.reactions)} reactions, "
@@ -352,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--start", choices=["bound", "zero"], default="bound",
                    help="neurons' initial state: above their fixed point, so plain steady-state solvers land on it "
                         "(bound, default), or 0 (zero)")
+    c.add_argument("--readouts", choices=list(READOUT_FORMS), default=DEFAULT_READOUTS,
+                   help="signed values of multi-rail units (e.g. identity outputs): assignment rules (rules), "
+                   "species relaxing to them by one linear reaction, for tools without rules such as GillesPy2's "
+                   f"ODE solver (species), or the rails only (none) (default {DEFAULT_READOUTS})")
     c.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2", help="SBML Level.Version (default 3.2)")
     c.add_argument("--formats", default=",".join(output_formats(COMPILE)), help=formats_help(COMPILE))
     c.set_defaults(func=cmd_compile)
@@ -404,8 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--report", help="a validation report file (report.json or report.html) to put in the OMEX archive")
     e.set_defaults(func=cmd_export)
 
-    i = sub.add_parser("import", help="ONNX model or PyTorch state_dict -> network JSON")
-    i.add_argument("model", help=".onnx file, or a .pt/.pth state_dict saved with torch.save (needs --activations)")
+    i = sub.add_parser("import", help="ONNX model, PyTorch state_dict or scikit-learn MLP (skops) -> network JSON")
+    i.add_argument("model", help=".onnx file, a .pt/.pth state_dict saved with torch.save (needs --activations), or a "
+                   ".skops file of a fitted MLPClassifier/MLPRegressor saved with skops.io.dump (loaded without pickle)")
     i.add_argument("--out", required=True, help="network JSON to write")
     i.add_argument("--activations", help="one per Linear layer of a state_dict, e.g. relu,relu,identity "
                    "('leaky_relu:0.1', 'hardtanh:-1:1' carry parameters)")

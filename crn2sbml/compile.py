@@ -14,11 +14,16 @@ from typing import Sequence
 import numpy as np
 
 from .activations import Rail
-from .crn import CRN, LayerInfo, Parameter, Reaction, Species
+from .crn import CRN, READOUT_FORMS, LayerInfo, Parameter, Reaction, Species
 from .errors import NetworkError
 from .inputs import encode_input, input_encoding
 from .network import Layer, Network
 from .theory import fixed_point_bounds
+
+# How emitted models show multi-rail units' signed values unless told
+# (crn.READOUT_FORMS). "rules" while COPASI's default steady-state task refuses
+# the negative concentrations a signed readout species has (see compile_network).
+DEFAULT_READOUTS = "rules"
 
 # Where every neuron species starts (the IR's and the emitted models' initial
 # state): "bound" = at an upper bound of its fixed point over the input box
@@ -62,7 +67,8 @@ class _Unit:
 
 
 def compile_network(
-    network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None, start: str = "zero"
+    network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None, start: str = "zero",
+    readouts: str = DEFAULT_READOUTS,
 ) -> CRN:
     """Lower ``network`` to its mass-action CRN. ``inputs`` sets the input
     values (zeros by default; signed where the network declares input_ranges).
@@ -82,6 +88,8 @@ def compile_network(
     x0 = np.zeros(network.n_inputs) if inputs is None else network.check_input(inputs)
     if x0.ndim != 1:
         raise NetworkError("compile takes one input vector, not a batch")
+    if readouts not in READOUT_FORMS:
+        raise NetworkError(f"readouts is {readouts!r}; use one of {', '.join(READOUT_FORMS)}")
     if start not in STARTS:
         raise NetworkError(f"start is {start!r}; use one of {', '.join(STARTS)}")
     # the bound is rounded up to 4 significant digits: short numbers in the files
@@ -151,6 +159,7 @@ def compile_network(
         speed=float(speed),
         description=network.description,
         input_ranges=network.input_ranges,
+        readout_form=readouts,
     )
 
 

@@ -16,6 +16,11 @@ from .errors import InputError, NetworkError
 from .inputs import Bounds, check_inputs, encode_input, input_encoding
 
 SPECIES_ROLES = ("input", "hidden", "output")
+# How the emitters expose each multi-rail unit's signed value (CRN.readouts):
+# "species" a species relaxing to it by one linear reaction (every tool runs
+# it, GillesPy2's ODE solver too), "rules" an assignment rule on a parameter,
+# "none" not at all (the rails only). See emit/sbml.py, _add_readout_species.
+READOUT_FORMS = ("species", "rules", "none")
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,11 @@ class CRN:
     speed: float = 1.0
     description: str = field(default="", compare=False)
     input_ranges: tuple[Bounds, ...] = ()  # as declared by the network
+    readout_form: str = field(default="rules", compare=False)  # one of READOUT_FORMS: emitters only
 
     def __post_init__(self) -> None:
+        if self.readout_form not in READOUT_FORMS:
+            raise NetworkError(f"readouts is {self.readout_form!r}; use one of {', '.join(READOUT_FORMS)}")
         if not (np.isfinite(self.speed) and self.speed > 0):
             raise NetworkError(f"speed is {self.speed}; the speed factor must be a finite number > 0")
         ids: set[str] = set()

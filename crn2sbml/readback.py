@@ -347,7 +347,11 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
     description = net.getAttrValue("description") if net.getAttrIndex("description") >= 0 else ""
 
     species: list[Species] = []
+    readout_species: set[str] = set()  # readouts="species": observers, not the network's dynamics
     for sp in model.getListOfSpecies():
+        if _crn_node(sp, "readout") is not None:
+            readout_species.add(sp.getId())
+            continue
         node = _crn_node(sp, "species")
         if node is None:
             raise ModelReadError(f"species '{sp.getId()}' has no crn2sbml annotation")
@@ -365,9 +369,11 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
     recorded: dict[str, float] = {}
     parameters: dict[str, Parameter] = {}
     values: dict[str, float] = {c.getId(): c.getSize() for c in model.getListOfCompartments()}
+    readout_rules = False
     for par in model.getListOfParameters():
         pid = par.getId()
         values[pid] = par.getValue()
+        readout_rules |= not par.getConstant() and _crn_node(par, "readout") is not None
         if pid == SPEED:
             speed = par.getValue()
             continue
@@ -391,28 +397,35 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
     if not (np.isfinite(speed) and speed > 0):
         raise ModelReadError(f"{SPEED} is {speed!r}; the speed factor must be a finite number > 0")
 
-    reactions = _reactions(model, values, parameters, speed, SPEED, unsupported)
+    reactions = _reactions(model, values, parameters, speed, SPEED, unsupported, readout_species)
     problems += _value_problems(parameters.values(), {r.rate for r in reactions})
+    form = "species" if readout_species else "rules" if readout_rules else "none"
     try:
         crn = CRN(name, tuple(species), tuple(parameters.values()), reactions, tuple(layers), speed, description,
-                  input_ranges)  # type: ignore[arg-type]
+                  input_ranges, form)  # type: ignore[arg-type]
     except NetworkError as exc:
         raise ModelReadError(f"the SBML model is inconsistent: {exc}") from None
     return ModelRead(crn, recorded, tuple(problems), tuple(unsupported))
 
 
 def _reactions(model: libsbml.Model, values: dict[str, float], parameters: dict[str, Parameter], speed: float,
-               speed_id: str | None, unsupported: list[str]) -> tuple[Reaction, ...]:
+               speed_id: str | None, unsupported: list[str], readouts: set[str] = frozenset()
+               ) -> tuple[Reaction, ...]:
     """The mass-action reactions, each with one rate parameter: the law's
     own when the law is speed * k * reactants (times the unit volume), else a
     derived parameter holding the law's effective constant. A law that is not
-    mass action goes to ``unsupported`` and out of the IR."""
+    mass action goes to ``unsupported`` and out of the IR. Reactions that
+    change only ``readouts`` (readout species) are skipped: they observe the
+    network and change nothing in it."""
     volume = _volume(model)
     constants = {c.getId() for c in model.getListOfCompartments()} | ({speed_id} if speed_id else set())
     reactions = []
     taken = set(values) | {sp.getId() for sp in model.getListOfSpecies()} | {r.getId() for r in model.getListOfReactions()}
     for rx in model.getListOfReactions():
         rid = rx.getId()
+        changed = {ref.getSpecies() for ref in (*rx.getListOfReactants(), *rx.getListOfProducts())}
+        if changed and changed <= readouts:
+            continue
         try:
             reactants, products, coef, params = _mass_action(rx, values, constants)
         except _NotMassAction as exc:

@@ -137,6 +137,48 @@ def test_sklearn_binary_and_regressor():
         from_sklearn(tanh)
 
 
+def test_skops_classifier_through_the_cli(tmp_path, capsys):
+    """crn2sbml import model.skops: the network's unsmoothed forward pass is the
+    MLP's decision values (softmax gives predict_proba), loaded without pickle."""
+    import warnings
+
+    import skops.io as sio
+    from sklearn.neural_network import MLPClassifier
+
+    x, y = _iris()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence: a tiny model is enough
+        clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=50, random_state=0).fit(x, y)
+    sio.dump(clf, tmp_path / "iris.skops")
+    assert main(["import", str(tmp_path / "iris.skops"), "--out", str(tmp_path / "iris.json")]) == 0
+    net = load_network(tmp_path / "iris.json")
+    assert net.name == "iris" and net.sizes == (4, 5, 3)
+    logits = net.unsmoothed_forward(x)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    assert np.max(np.abs(p - clf.predict_proba(x))) < 1e-10
+    assert np.array_equal(clf.classes_[np.argmax(logits, axis=1)], clf.predict(x))
+
+
+def test_skops_files_with_other_types_are_refused(tmp_path, capsys):
+    import operator
+
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    sio.dump(FunctionTransformer(operator.neg), tmp_path / "pipe.skops")  # a callable: never trusted
+    assert main(["import", str(tmp_path / "pipe.skops"), "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds types crn2sbml does not load: _operator.neg" in err[0], err
+    sio.dump(FunctionTransformer(), tmp_path / "other.skops")  # trusted by skops, but no MLP
+    with pytest.raises(NetworkError, match="takes a fitted MLPClassifier or MLPRegressor, got FunctionTransformer"):
+        import_model(tmp_path / "other.skops")
+    (tmp_path / "junk.skops").write_bytes(b"not a zip")
+    with pytest.raises(ModelReadError, match="cannot read .* as a skops file"):
+        import_model(tmp_path / "junk.skops")
+    assert not (tmp_path / "p.json").exists()
+
+
 # --- ONNX -------------------------------------------------------------------------
 def _onnx_model(path, rng, *, extra_node=None, hardsigmoid_alpha=1 / 6, hardsigmoid=True):
     """A float64 graph built with onnx.helper: Gemm(transB=1)+Relu, MatMul+Add+LeakyRelu,

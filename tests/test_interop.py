@@ -87,3 +87,11 @@ def test_omex_follows_biosimulators_rules(tmp_path):
     sources = re.findall(r'<model [^>]*source="([^"]+)"', sedml)
     assert sources[0] == "xor.xml" and all(s == "#model0" for s in sources[1:]), sources
     assert "<dc:title>" in meta and "<dc:description>" in meta and "<dcterms:created>" in meta
+
+
+@pytest.mark.parametrize("readouts, verdict", [("species", "right"), ("rules", "refused")])
+def test_gillespy2_ode_runs_signed_outputs_as_readout_species(readouts, verdict):
+    # digits has signed (identity) outputs: GillesPy2's ODE solver refuses their
+    # assignment rules and runs readout species (compile_network(readouts=...))
+    records = list(run_one("gillespy2-ode", "digits", 1, "bound", readouts))
+    assert [r["verdict"] for r in records] == [verdict], records

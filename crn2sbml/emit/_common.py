@@ -123,7 +123,23 @@ def model_notes(crn: CRN) -> list[str]:
                    "can land on a fixed point with negative concentrations.")
     out.append(f"Settling time: within relative {SETTLE_TOL:g} of the steady state after T = {t:.4g} time units "
                f"for inputs in that box (speed factor kappa = {num(crn.speed)}; the time scales as 1/kappa).")
+    out += _readout_notes(crn)
     out.append(f"Recipe where a tool's steady-state solver does not start from the initial state, or for inputs "
                f"outside the box: simulate for T = {t:.4g} first, then solve for the steady state (or read the "
                "end of the time course). Only the steady state with every concentration positive is the answer.")
     return out
+
+
+def _readout_notes(crn: CRN) -> list[str]:
+    """How the signed outputs are shown, where it is not an assignment rule."""
+    last = len(crn.layers)
+    signed = [r for r in crn.readouts if r.layer == last]
+    if not signed or crn.readout_form == "rules":
+        return []
+    if crn.readout_form == "species":
+        return [f"Signed outputs ({', '.join(r.id for r in signed)}) are species that relax to their value "
+                "(sum of their rails' readout terms) through one linear reaction R_readout_* at rate kappa, and "
+                "feed nothing back. A negative value is a negative concentration: in COPASI set the steady-state "
+                "task's 'Accept Negative Concentrations'."]
+    return ["Signed outputs are read from their rails: " + "; ".join(f"{r.id} = {readout_expression(r)}"
+                                                                    for r in signed) + "."]

@@ -11,7 +11,7 @@ from .._atomic import write_lines_atomic
 from ..crn import CRN
 from ..network import model_id
 from ._common import model_notes, species_name, readout_name, layer_header, layer_readouts, num, reaction_equation, reactions_by_layer, readout_expression
-from .sbml import COMPARTMENT, CONCENTRATION, SPEED, kinetic_formula, rate_unit_id
+from .sbml import COMPARTMENT, CONCENTRATION, READOUT_RATE, SPEED, kinetic_formula, rate_unit_id, readout_law
 
 _UNIT_TEXT = {0: "mole / (litre * second)", 1: "1 / second", 2: "litre / (mole * second)"}
 
@@ -39,15 +39,17 @@ def antimony_lines(crn: CRN) -> Iterator[str]:
     yield "  unit substance = mole;\n"
     yield "  unit extent = mole;\n"
     yield "  unit volume = litre;\n"
-    orders = sorted({r.order for r in crn.reactions})
+    orders = sorted({r.order for r in crn.reactions} | ({1} if crn.readouts and crn.readout_form == "species" else set()))
     for n in orders:
         yield f"  unit {rate_unit_id(n)} = {_unit_text(n)};\n"
-    if crn.readouts:
+    if crn.readouts and crn.readout_form != "none":
         yield f"  unit {CONCENTRATION} = mole / litre;\n"
     yield f"  compartment {COMPARTMENT} = 1;\n"
     yield f"  {COMPARTMENT} has volume;\n"
     yield f"  {SPEED} = {num(crn.speed)};  // global speed factor: scales every rate, fixed point unchanged\n"
     yield f"  {SPEED} has dimensionless;\n"
+    if crn.readouts and crn.readout_form == "species":
+        yield f"  {READOUT_RATE} = 1; {READOUT_RATE} has {rate_unit_id(1)};  // relaxation rate of the readout species\n"
     yield "\n"
     yield "  // Inputs: boundary species, catalysts held at the input value\n"
     for s in crn.inputs:
@@ -76,9 +78,17 @@ def to_antimony(crn: CRN) -> str:
 
 
 def _readouts(crn: CRN, layer: int) -> Iterator[str]:
-    """Signed unit values: the readout of their rails, as assignment rules."""
+    """Signed unit values: the readout of their rails, as assignment rules or
+    as species relaxing to it (crn.readout_form; emit/sbml.py says why)."""
+    if crn.readout_form == "none":
+        return
+    start = {s.id: s.initial for s in crn.species}
     for r in layer_readouts(crn, layer):
-        yield f"  {r.id} := {readout_expression(r)}; {r.id} has {CONCENTRATION};  // signed value of unit {r.unit}\n"
+        if crn.readout_form == "species":
+            yield f"  species {r.id} in {COMPARTMENT} = {num(r.value(start))};  // signed value of unit {r.unit}\n"
+            yield f"  R_readout_{r.id}: => {r.id}; {readout_law(r).replace(' dimensionless', '').replace(f' {CONCENTRATION}', '')};\n"
+        else:
+            yield f"  {r.id} := {readout_expression(r)}; {r.id} has {CONCENTRATION};  // signed value of unit {r.unit}\n"
         yield f"  {r.id} is {_quoted(readout_name(crn, r))};\n"
 
 

@@ -18,7 +18,7 @@ import libsbml
 
 from .._atomic import write_lines_atomic
 from ..activations import get_activation
-from ..crn import CRN, LayerInfo, Parameter
+from ..crn import CRN, LayerInfo, Parameter, Readout
 from ..errors import OutputError
 from ..network import model_id
 from ._common import model_notes, readout_expression, readout_name, species_name
@@ -29,6 +29,7 @@ FORMAT_VERSION = "1"
 COMPARTMENT = "cell"
 CONCENTRATION = "concentration"  # unit of readout parameters
 SPEED = "kappa"
+READOUT_RATE = "k_readout"  # relaxation rate of readout species (readouts="species")
 SBO_REACTION = 176  # biochemical reaction
 SBO_MASS_ACTION = 12  # mass action rate law
 SBO_RATE_CONSTANT = 9  # kinetic constant
@@ -188,7 +189,7 @@ def _build(
             [(libsbml.UNIT_KIND_MOLE, 1 - n), (libsbml.UNIT_KIND_LITRE, n - 1), (libsbml.UNIT_KIND_SECOND, -1)],
         )
 
-    if crn.readouts:
+    if crn.readouts and crn.readout_form != "none":
         _add_unit(model, CONCENTRATION, [(libsbml.UNIT_KIND_MOLE, 1), (libsbml.UNIT_KIND_LITRE, -1)])
 
     comp = model.createCompartment()
@@ -225,6 +226,16 @@ def _build(
 
     add_parameters(model)
 
+    if crn.readout_form == "rules":
+        _add_readout_rules(model, crn)
+    add_reactions(model)
+    if crn.readout_form == "species":
+        _add_readout_species(model, crn, 1 in orders)
+    return doc
+
+
+def _add_readout_rules(model: libsbml.Model, crn: CRN) -> None:
+    """Each signed readout as a parameter set by an assignment rule."""
     for r in crn.readouts:
         par = model.createParameter()
         par.setId(r.id)
@@ -239,8 +250,68 @@ def _build(
             raise OutputError(f"libsbml could not parse the readout of {r.id}")
         _check(rule.setMath(math), f"the readout rule of {r.id}")
 
-    add_reactions(model)
-    return doc
+
+def readout_law(r: Readout) -> str:
+    """The readout species' relaxation law: d R/dt = kappa * k_readout * (value - R)."""
+    return f"{COMPARTMENT} * {SPEED} * {READOUT_RATE} * ({readout_expression(r, ' dimensionless', f' {CONCENTRATION}')} - {r.id})"
+
+
+def _add_readout_species(model: libsbml.Model, crn: CRN, has_order1_unit: bool) -> None:
+    """Each signed readout R = sum_r a_r y_r + c as a species relaxing to it
+    through one reaction 0 -> R with law cell*kappa*k_readout*(value - R),
+    k_readout = 1: tools without rules (GillesPy2's ODE solver) run it and show
+    the output under its own id and name. Why not mass action: R is signed (a
+    logit, an identity output), and mass action keeps every concentration >= 0;
+    a mass-action pair R_pos - R_neg would be a difference again, which is what
+    the rails already are. The law is linear, so R follows the rails with time
+    constant 1/kappa and never feeds back into the network (the rails are
+    modifiers). Readout species and reactions carry the crn2sbml ``readout``
+    annotation: crn2sbml's reader leaves them out of the network's dynamics."""
+    if not crn.readouts:
+        return
+    if model.getSpecies(READOUT_RATE) is not None or any(r.id == READOUT_RATE for r in crn.readouts):
+        raise OutputError(f"an input or output is named '{READOUT_RATE}', the readout species' rate constant; "
+                          "rename it in the network file or compile with --readouts rules")
+    if not has_order1_unit:
+        _add_unit(model, rate_unit_id(1), [(libsbml.UNIT_KIND_SECOND, -1)])
+    par = model.createParameter()
+    par.setId(READOUT_RATE)
+    par.setName("relaxation rate of the readout species")
+    par.setValue(1.0)
+    par.setUnits(rate_unit_id(1))
+    par.setConstant(True)
+    par.setSBOTerm(SBO_RATE_CONSTANT)
+    par.setAnnotation(_annotation("readout", {}))
+    start = {s.id: s.initial for s in crn.species}
+    for r in crn.readouts:
+        sp = model.createSpecies()
+        sp.setId(r.id)
+        sp.setName(readout_name(crn, r))
+        sp.setCompartment(COMPARTMENT)
+        sp.setInitialConcentration(r.value(start))  # already at its value for the initial state
+        sp.setSubstanceUnits("mole")
+        sp.setHasOnlySubstanceUnits(False)
+        sp.setBoundaryCondition(False)
+        sp.setConstant(False)
+        sp.setSBOTerm(SBO_SPECIES)
+        sp.setAnnotation(_annotation("readout", {"layer": r.layer, "unit": r.unit}))
+        rx = model.createReaction()
+        rx.setId(f"R_readout_{r.id}")
+        rx.setReversible(True)  # the law is negative while R is above its value
+        if model.getVersion() == 1:
+            rx.setFast(False)
+        rx.setAnnotation(_annotation("readout", {"layer": r.layer, "unit": r.unit}))
+        ref = rx.createProduct()
+        ref.setSpecies(r.id)
+        ref.setStoichiometry(1)
+        ref.setConstant(True)
+        for sid, _ in r.terms:
+            rx.createModifier().setSpecies(sid)
+        law = rx.createKineticLaw()
+        math = libsbml.parseL3Formula(readout_law(r))
+        if math is None:
+            raise OutputError(f"libsbml could not parse the readout law of {r.id}")
+        _check(law.setMath(math), f"the readout law of {r.id}")
 
 
 def _add_items(model: libsbml.Model, crn: CRN, kind: str, indices: range, orders: dict[str, int]) -> None:

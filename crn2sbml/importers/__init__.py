@@ -9,7 +9,8 @@ identity, ...). Frameworks are optional extras, imported only when used:
     from_sklearn(estimator)       MLPClassifier / MLPRegressor  crn2sbml[sklearn]
     load_onnx(path)               Gemm / MatMul+Add graphs      crn2sbml[onnx]
     load_state_dict(path, acts)   torch.save(state_dict)        crn2sbml[torch]
-    import_model(path, ...)       by suffix (.onnx, .pt, .pth)
+    load_skops(path)              skops.io.dump(MLP...)         crn2sbml[sklearn]
+    import_model(path, ...)       by suffix (.onnx, .pt, .pth, .skops)
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from ..network import Network
 from ._common import DEFAULT_EPSILON, SUPPORTED_ACTIVATIONS, require
 from .onnx_file import load_onnx
 from .pytorch import from_torch, load_state_dict
-from .sklearn import from_sklearn
+from .sklearn import from_sklearn, load_skops
 
-SUFFIXES = {".onnx": "ONNX model", ".pt": "PyTorch state_dict", ".pth": "PyTorch state_dict"}
+SUFFIXES = {".onnx": "ONNX model", ".pt": "PyTorch state_dict", ".pth": "PyTorch state_dict",
+            ".skops": "scikit-learn MLP saved with skops"}
 
 
 def import_model(
@@ -36,8 +38,9 @@ def import_model(
     name: str | None = None,
 ) -> Network:
     """Read a model file by its suffix: ``.onnx`` (activations come from the
-    graph) or ``.pt`` / ``.pth`` (a state_dict: ``activations`` must be given,
-    one per Linear layer)."""
+    graph), ``.pt`` / ``.pth`` (a state_dict: ``activations`` must be given,
+    one per Linear layer) or ``.skops`` (a scikit-learn MLP, by skops' safe
+    loader)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if not p.is_file():
@@ -48,6 +51,10 @@ def import_model(
         return load_onnx(p, epsilon=epsilon, name=name)
     if suffix in (".pt", ".pth"):
         return load_state_dict(p, activations, epsilon=epsilon, name=name)
+    if suffix == ".skops":
+        if activations:
+            raise ModelReadError("--activations is only for state_dict files; a scikit-learn MLP names its own")
+        return load_skops(p, epsilon=epsilon, name=name)
     raise ModelReadError(
         f"cannot import '{p.name}': unknown suffix '{suffix or '(none)'}'; supported: "
         + ", ".join(f"{s} ({what})" for s, what in SUFFIXES.items())
@@ -55,4 +62,4 @@ def import_model(
 
 
 __all__ = ["DEFAULT_EPSILON", "SUPPORTED_ACTIVATIONS", "from_sklearn", "from_torch", "import_model",
-           "load_onnx", "load_state_dict", "require"]
+           "load_onnx", "load_skops", "load_state_dict", "require"]

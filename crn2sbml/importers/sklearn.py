@@ -1,11 +1,13 @@
-"""scikit-learn: MLPClassifier and MLPRegressor (coefs_ are in x out: transposed)."""
+"""scikit-learn: MLPClassifier and MLPRegressor (coefs_ are in x out: transposed),
+in memory or from a .skops file (never pickle)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..activations import framework_activations
-from ..errors import NetworkError
+from ..errors import ModelReadError, NetworkError
 from ..network import Network
 from ._common import DEFAULT_EPSILON, PendingLayer, as_float64, build_network, require
 
@@ -49,3 +51,36 @@ def from_sklearn(estimator: Any, *, epsilon: float = DEFAULT_EPSILON, name: str 
     if act == "relu":
         desc += f"; ReLU computed as the smoothed ReLU at eps={epsilon:g}"
     return build_network(layers, epsilon=epsilon, name=name, description=desc)
+
+
+# The only types a .skops file may hold beyond skops' own default-trusted ones
+# (numpy, sklearn estimators such as LabelBinarizer): the MLPs and the state
+# of their optimizers, plain data. Anything else is refused before loading.
+SKOPS_TRUSTED = (
+    "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+    "sklearn.neural_network._multilayer_perceptron.MLPRegressor",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+)
+
+
+def load_skops(path: str | os.PathLike[str], *, epsilon: float = DEFAULT_EPSILON, name: str | None = None) -> Network:
+    """A fitted MLPClassifier / MLPRegressor saved with ``skops.io.dump``,
+    loaded by skops' safe loader (no pickle, no code run on load), trusting
+    only SKOPS_TRUSTED beyond skops' defaults."""
+    sio = require("skops.io", "sklearn", "importing a .skops file")
+    label = os.fspath(path)
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # not a zip, or not skops' schema
+        raise ModelReadError(f"cannot read '{label}' as a skops file: {exc}; save the model with skops.io.dump") from None
+    refused = sorted(set(untrusted) - set(SKOPS_TRUSTED))
+    if refused:
+        raise ModelReadError(f"'{label}' holds types crn2sbml does not load: {', '.join(refused)}; "
+                             "save a fitted MLPClassifier or MLPRegressor with skops.io.dump")
+    try:
+        estimator = sio.load(path, trusted=list(untrusted))
+    except Exception as exc:
+        raise ModelReadError(f"skops could not load '{label}': {exc}") from None
+    stem = os.path.splitext(os.path.basename(label))[0]
+    return from_sklearn(estimator, epsilon=epsilon, name=name or stem)
