@@ -1,0 +1,88 @@
+#!/usr/bin/env python
+"""roadrunner load time and peak memory: rate constants as global parameters
+(today's formulation, what `crn2sbml compile` writes by default) against local
+to their kinetic laws (what RoadRunnerSimulator loads from LOCAL_MIN_REACTIONS
+up), first load (JIT) and cached load (loadState), in one run.
+
+    python benchmarks/rr_load.py [--shapes 64-64-10,128-64-10] [--repeats 1] [--seed 0]
+
+Each load runs in a fresh process (so its peak RSS is its own), the two
+formulations alternating, so a busy machine slows both alike; the ratios
+local / global are what to compare. See benchmarks/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FORMULATIONS = ("global", "local")
+
+
+def worker(shape: str, seed: int, formulation: str, cache: str) -> None:
+    """One load in this process; prints {"seconds", "peak_mb", "reactions"}."""
+    sys.path.insert(0, str(HERE))
+    import run as bench
+
+    from crn2sbml import compile_network
+    from crn2sbml.simulate.roadrunner import _roadrunner, load_roadrunner, model_text
+
+    dims = tuple(int(v) for v in shape.split("-"))
+    crn = compile_network(bench.make_network(dims, seed))
+    text = model_text(crn, None, formulation)
+    _roadrunner()  # LLVM's import is not the load
+    start = time.perf_counter()
+    rr = load_roadrunner(text, Path(cache))
+    seconds = time.perf_counter() - start
+    assert len(rr.model.getReactionIds()) == len(crn.reactions)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "reactions": len(crn.reactions)}))
+
+
+def _run(shape: str, seed: int, formulation: str, cache: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--worker", shape, str(seed), formulation, str(cache)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shapes", default="64-64-10,128-64-10")
+    ap.add_argument("--repeats", type=int, default=1, help="loads of each kind (medians are reported)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        shape, seed, formulation, cache = args.worker
+        worker(shape, int(seed), formulation, cache)
+        return
+    print(f"{'shape':>11} {'reactions':>9} {'load':>6} | {'global s':>8} {'local s':>8} {'ratio':>6} | "
+          f"{'global MB':>9} {'local MB':>8} {'ratio':>6}", flush=True)
+    for shape in args.shapes.split(","):
+        with tempfile.TemporaryDirectory(prefix="rr-load-") as tmp:
+            runs: dict[tuple[str, str], list[dict]] = {}
+            for rep in range(args.repeats):
+                for kind in ("first", "cached"):
+                    for formulation in FORMULATIONS:
+                        cache = Path(tmp) / f"{formulation}-{rep}"
+                        if kind == "first":  # an empty cache: JIT-compile, then save the state
+                            for f in cache.glob("*.rrstate"):
+                                f.unlink()
+                        runs.setdefault((kind, formulation), []).append(_run(shape, args.seed, formulation, cache))
+            for kind in ("first", "cached"):
+                g, loc = (runs[(kind, f)] for f in FORMULATIONS)
+                gs, ls = statistics.median(r["seconds"] for r in g), statistics.median(r["seconds"] for r in loc)
+                gm, lm = statistics.median(r["peak_mb"] for r in g), statistics.median(r["peak_mb"] for r in loc)
+                print(f"{shape:>11} {g[0]['reactions']:>9,} {kind:>6} | {gs:8.2f} {ls:8.2f} {ls / gs:6.2f} | "
+                      f"{gm:9.0f} {lm:8.0f} {lm / gm:6.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
