@@ -14,6 +14,7 @@ import pytest
 
 from crn2sbml import Layer, Network, compile_network, network_from_crn, to_sbml
 from crn2sbml.cli import main
+from crn2sbml.emit.sbml import stream_sbml
 from crn2sbml.errors import InputError, OutputError
 from crn2sbml.readback import read_model
 from crn2sbml.simulate import find_steady_state
@@ -53,6 +54,8 @@ def test_local_text_holds_every_rate_constant_in_its_law(rng):
     assert globals_ == {"kappa"} | {r.id for r in crn.readouts} and local == len(crn.reactions)
     globals_, local = _rate_ids(to_sbml(crn))
     assert {p.id for p in crn.parameters} <= globals_ and local == 0
+    # streamed in chunks, byte for byte the whole document
+    assert "".join(stream_sbml(crn, chunk=5, rate_constants="local")) == to_sbml(crn, rate_constants="local")
     with pytest.raises(OutputError, match="use one of global, local"):
         to_sbml(crn, rate_constants="inline")
 
