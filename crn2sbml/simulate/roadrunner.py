@@ -83,9 +83,8 @@ def _cache_folder(cache: bool | str | os.PathLike[str] | None, reactions: int) -
 
 def rate_constants_for(crn: CRN) -> str:
     """How crn2sbml's own SBML for roadrunner holds the rate constants: local
-    from ``LOCAL_MIN_REACTIONS`` up, unless a rate constant is 0 (an override
-    on the local formulation scales the reaction's stoichiometry, which a zero
-    rate cannot carry)."""
+    from ``LOCAL_MIN_REACTIONS`` up, unless a rate constant is 0 (sensitivities
+    on local rate constants divide a reaction's rate by its k)."""
     if len(crn.reactions) < LOCAL_MIN_REACTIONS:
         return "global"
     used = {r.rate for r in crn.reactions}
