@@ -78,7 +78,10 @@ def main() -> None:
                         if kind == "first":  # an empty cache: JIT-compile, then save the state
                             for f in cache.glob("*.rrstate"):
                                 f.unlink()
-                        runs.setdefault((kind, formulation), []).append(_run(shape, args.seed, formulation, cache))
+                        one = _run(shape, args.seed, formulation, cache)
+                        runs.setdefault((kind, formulation), []).append(one)
+                        print(f"  ({shape} {kind} {formulation}: {one['seconds']:.2f} s, {one['peak_mb']:.0f} MB)",
+                              file=sys.stderr, flush=True)
             for kind in ("first", "cached"):
                 g, loc = (runs[(kind, f)] for f in FORMULATIONS)
                 gs, ls = statistics.median(r["seconds"] for r in g), statistics.median(r["seconds"] for r in loc)
