@@ -284,11 +284,13 @@ def _factors(ast: libsbml.ASTNode) -> tuple[float, dict[str, float]]:
     raise _NotMassAction(f"the factor '{libsbml.formulaToL3String(ast)}'")
 
 
-def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[str]
-                 ) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...], float, list[str]]:
+def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[str],
+                 annotated: frozenset[str] = frozenset()) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...], float, list[str]]:
     """(reactants, products, effective rate constant per volume-free mass
     action, the law's parameter ids) of a reaction, or _NotMassAction. The
-    rate constant multiplies prod(reactant^stoichiometry) in d[S]/dt."""
+    rate constant multiplies prod(reactant^stoichiometry) in d[S]/dt. Local
+    parameters count as the law's parameters only when ``annotated`` (crn2sbml's
+    own rate constants written local)."""
 
     def refs(lst: libsbml.ListOfSpeciesReferences) -> tuple[tuple[str, int], ...]:
         out: dict[str, int] = {}
@@ -314,6 +316,8 @@ def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[
     for name, power in powers.items():
         if name in local:
             value = local[name]
+            if name in annotated:
+                params.append(name)
         elif name in values:
             value = values[name]
             if name not in constants:
@@ -384,15 +388,9 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
             problems.append(f"parameter '{pid}' has no crn2sbml annotation (added by hand?)")
             parameters[pid] = Parameter(pid, par.getValue(), "unknown", 0, 0)
             continue
-        value, compiled = _value(node, par.getValue())
-        if compiled is not None:
-            recorded[pid] = compiled
-        values[pid] = value
-        source = _int(node, "source", pid) if node.getAttrIndex("source") >= 0 else None
-        origin = float(node.getAttrValue("origin")) if node.getAttrIndex("origin") >= 0 else None
-        parameters[pid] = Parameter(pid, value, _attr(node, "role", pid), _int(node, "layer", pid),
-                                    _int(node, "unit", pid), source, _int_or(node, "rail", pid, 0),
-                                    _int_or(node, "source_rail", pid, 0), origin)
+        parameters[pid] = _annotated_parameter(pid, node, par.getValue(), recorded)
+        values[pid] = parameters[pid].value
+    _local_rate_constants(model, parameters, recorded)
     _check_layout(species, [p for p in parameters.values() if p.role != "unknown"], layers)
     if not (np.isfinite(speed) and speed > 0):
         raise ModelReadError(f"{SPEED} is {speed!r}; the speed factor must be a finite number > 0")
@@ -408,6 +406,32 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
     return ModelRead(crn, recorded, tuple(problems), tuple(unsupported))
 
 
+def _annotated_parameter(pid: str, node: libsbml.XMLNode, sbml_value: float, recorded: dict[str, float]
+                         ) -> Parameter:
+    value, compiled = _value(node, sbml_value)
+    if compiled is not None:
+        recorded[pid] = compiled
+    source = _int(node, "source", pid) if node.getAttrIndex("source") >= 0 else None
+    origin = float(node.getAttrValue("origin")) if node.getAttrIndex("origin") >= 0 else None
+    return Parameter(pid, value, _attr(node, "role", pid), _int(node, "layer", pid), _int(node, "unit", pid), source,
+                     _int_or(node, "rail", pid, 0), _int_or(node, "source_rail", pid, 0), origin)
+
+
+def _local_rate_constants(model: libsbml.Model, parameters: dict[str, Parameter], recorded: dict[str, float]) -> None:
+    """Rate constants written local to their kinetic laws (``compile
+    --rate-constants local``) that carry crn2sbml's parameter annotation: the
+    first law holding one defines it; ``_mass_action`` then names it as the
+    reaction's rate, as it does a global."""
+    for rx in model.getListOfReactions():
+        law = rx.getKineticLaw()
+        if law is None:
+            continue
+        for local in law.getListOfLocalParameters():
+            node = _crn_node(local, "parameter")
+            if node is not None and local.getId() not in parameters:
+                parameters[local.getId()] = _annotated_parameter(local.getId(), node, local.getValue(), recorded)
+
+
 def _reactions(model: libsbml.Model, values: dict[str, float], parameters: dict[str, Parameter], speed: float,
                speed_id: str | None, unsupported: list[str], readouts: set[str] = frozenset()
                ) -> tuple[Reaction, ...]:
@@ -420,6 +444,7 @@ def _reactions(model: libsbml.Model, values: dict[str, float], parameters: dict[
     volume = _volume(model)
     constants = {c.getId() for c in model.getListOfCompartments()} | ({speed_id} if speed_id else set())
     reactions = []
+    annotated = frozenset(p.id for p in parameters.values() if p.role not in ("unknown", "derived", "rate"))
     taken = set(values) | {sp.getId() for sp in model.getListOfSpecies()} | {r.getId() for r in model.getListOfReactions()}
     for rx in model.getListOfReactions():
         rid = rx.getId()
@@ -427,7 +452,7 @@ def _reactions(model: libsbml.Model, values: dict[str, float], parameters: dict[
         if changed and changed <= readouts:
             continue
         try:
-            reactants, products, coef, params = _mass_action(rx, values, constants)
+            reactants, products, coef, params = _mass_action(rx, values, constants, annotated)
         except _NotMassAction as exc:
             law = rx.getKineticLaw()
             text = libsbml.formulaToL3String(law.getMath()) if law is not None and law.getMath() is not None else ""

@@ -50,7 +50,7 @@ def test_write_sbml_holds_at_most_one_chunk_in_libsbml(rng, tmp_path, monkeypatc
     real = sbml_module._add_items
     monkeypatch.setattr(sbml_module, "CHUNK", 5)
     monkeypatch.setattr(sbml_module, "_add_items",
-                        lambda model, c, kind, idx, orders: (sizes.append(len(idx)), real(model, c, kind, idx, orders)))
+                        lambda model, c, kind, idx, *rest: (sizes.append(len(idx)), real(model, c, kind, idx, *rest)))
     path = write_sbml(crn, tmp_path / "m.xml")
     assert max(sizes) == 5 and sum(sizes) == len(crn.reactions) + len(crn.parameters)
     assert path.read_text() == to_sbml(crn)
