@@ -139,7 +139,8 @@ def evaluate_point(network: dict[str, Any], eps: float, speed: float, inputs: np
     got = sim.readout(states)
     plain = net.unsmoothed_forward(inputs)
     agree = np.argmax(got, axis=1) == np.argmax(plain, axis=1) if net.n_outputs >= 2 else None
-    bound = np.array([settling_time(net, x, speed, tol) for x in inputs])
+    # the sweep's CRN starts at zero (compile_network's library default), so its bound does too
+    bound = np.array([settling_time(net, x, speed, tol, start="zero") for x in inputs])
     return PointFigures(
         rel_error=crn.output_error(states, net.forward(inputs)),
         unsmoothed_gap=np.max(np.abs(got - plain), axis=1),
