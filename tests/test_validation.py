@@ -475,3 +475,20 @@ def test_reference_with_other_input_ranges_is_caught(mixed_files):
 def test_sample_count_or_tolerance_out_of_range_is_an_input_error(field, value):
     with pytest.raises(InputError, match=f"validation option {field} is"):
         Options(**{field: value})
+
+
+def test_negated_readout_fails_the_structure_check(tmp_path):
+    """A readout rule negated by hand (class_0 = neg - pos) used to pass every
+    check: the simulation checks compare rails, not the readouts."""
+    source = MODELS / "digits" / "digits.xml"
+
+    def negate(m: libsbml.Model) -> None:
+        rule = m.getRule("class_0")
+        rule.setMath(libsbml.parseL3Formula("class_0_neg - class_0_pos"))
+
+    path = edited(tmp_path, "negated", negate, source)
+    report = validate(path, MODELS / "digits" / "digits.json", checks=("structure",))
+    assert not report.passed
+    reason = report["structure"].reason
+    assert reason.startswith("a readout is not the construction's: readout class_0 is 'class_0_neg - class_0_pos'")
+    assert validate(source, MODELS / "digits" / "digits.json", checks=("structure",)).passed

@@ -10,7 +10,8 @@ import libsbml
 
 from ..compile import compile_network
 from ..crn import CRN, Reaction
-from ..emit.sbml import kinetic_formula
+from ..emit._common import readout_expression
+from ..emit.sbml import CONCENTRATION, kinetic_formula
 from .result import CheckResult
 from .subject import Options, Subject
 
@@ -35,6 +36,29 @@ def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
             problems.append(f"reaction {r.id}: kinetic law '{got}' is not the construction's mass-action law '{want}'")
         elif rx.getReversible():
             problems.append(f"reaction {r.id} is reversible; mass-action reactions here are irreversible")
+    return problems
+
+
+def readout_problems(crn: CRN, sbml: str) -> list[str]:
+    """Each readout rule must be the construction's combination of its unit's
+    rails: the simulation checks compare rails, so a negated or altered
+    readout would otherwise report a wrong output unnoticed."""
+    if crn.readout_form != "rules" or not crn.readouts:
+        return []
+    model = libsbml.readSBMLFromString(sbml).getModel()
+    rules = {}
+    for i in range(model.getNumRules()):
+        rule = model.getRule(i)
+        if rule.isAssignment() and rule.getMath() is not None:
+            rules[rule.getVariable()] = libsbml.formulaToL3String(rule.getMath())
+    problems = []
+    for r in crn.readouts:
+        want = _canonical(readout_expression(r, " dimensionless", f" {CONCENTRATION}"))
+        got = rules.get(r.id)
+        if got is None:
+            problems.append(f"readout {r.id} has no assignment rule; the construction reads it as '{want}'")
+        elif got != want:
+            problems.append(f"readout {r.id} is '{got}'; the construction reads it as '{want}'")
     return problems
 
 
@@ -119,6 +143,7 @@ def check_structure(subject: Subject, options: Options) -> CheckResult:
                          for p in crn.parameters if p.id not in used and p.role not in ("unknown", "derived")]
         findings += [
             ("mass_action_problems", "kinetic law", mass_action_problems(crn, subject.sbml)),
+            ("readout_problems", "a readout is not the construction's", readout_problems(crn, subject.sbml)),
             ("catalyst_problems", "an input is consumed or produced", catalyst_problems(crn)),
             ("construction_problems", f"differs from the construction for {against}", construction),
         ]
