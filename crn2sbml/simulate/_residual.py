@@ -11,6 +11,7 @@ numba a chunked numpy version computes the same (several times slower)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,10 +97,19 @@ _KERNEL: list = []  # [compiled kernel or None], filled on first use (numba impo
 prange = range  # numba.prange once numba is imported: numba reads the global when it compiles
 
 
+NUMBA_ENV = "CRN2SBML_NUMBA"  # "1" compiles the residual with numba (opt-in, see _numba_kernel)
+
+
 def _numba_kernel():
+    """The numba kernel, only when ``$CRN2SBML_NUMBA`` is 1 and numba is
+    installed. Opt-in: numba brings a second LLVM into the process, and full
+    test runs that had loaded it saw two segfaults inside roadrunner's model
+    load (its own LLVM JIT); not reproduced in isolation, so kept apart."""
     global prange
     if not _KERNEL:
         try:
+            if os.environ.get(NUMBA_ENV, "").strip() != "1":
+                raise ImportError(NUMBA_ENV)
             import numba
         except ImportError:
             _KERNEL.append(None)
