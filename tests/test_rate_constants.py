@@ -43,7 +43,8 @@ def mixed(rng: np.random.Generator) -> Network:
 
 def _rate_ids(text: str) -> tuple[set[str], int]:
     """(global parameter ids, local parameter count) of an SBML text."""
-    model = libsbml.readSBMLFromString(text).getModel()
+    doc = libsbml.readSBMLFromString(text)  # kept referenced: the model belongs to it (freed with it)
+    model = doc.getModel()
     local = sum(rx.getKineticLaw().getNumLocalParameters() for rx in model.getListOfReactions())
     return {p.getId() for p in model.getListOfParameters()}, local
 

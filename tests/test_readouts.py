@@ -50,7 +50,8 @@ def test_every_form_is_the_same_network(form):
     assert read.crn.readout_form == form and to_sbml(read.crn) == sbml  # the form survives a round trip
     assert network_from_crn(read.crn) == net
     assert construction_problems(read.crn, compile_network(net)) == []
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    doc = libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
+    model = doc.getModel()
     readouts = [r.id for r in crn.readouts]
     assert readouts == ["h1_0", "h1_1", "h1_2", "p", "q"]  # bounded inputs are one shifted rail each
     assert (model.getNumRules() == len(readouts)) == (form == "rules")
@@ -64,7 +65,8 @@ def test_readout_species_show_the_forward_pass():
     net = signed_network()
     crn = compile_network(net, readouts="species", start="bound")
     sbml, ant = to_sbml(crn), to_antimony(crn)
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    doc = libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
+    model = doc.getModel()
     assert model.getSpecies("p").getName() == "p" and model.getNumRules() == 0
     for x in ([0.3, -0.8], [-1.0, 1.0], [0.9, 0.2]):
         want = net.forward(np.array(x))

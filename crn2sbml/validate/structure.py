@@ -24,7 +24,8 @@ def _canonical(formula: str) -> str:
 
 def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
     """Kinetic laws that differ from cell * kappa * k * prod(reactant^stoichiometry)."""
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    doc = libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
+    model = doc.getModel()
     # by position, not getReaction(id): libsbml's id lookup is a linear scan
     position = {model.getReaction(j).getId(): j for j in range(model.getNumReactions())}
     problems = []
@@ -45,7 +46,8 @@ def readout_problems(crn: CRN, sbml: str) -> list[str]:
     readout would otherwise report a wrong output unnoticed."""
     if crn.readout_form != "rules" or not crn.readouts:
         return []
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    doc = libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
+    model = doc.getModel()
     rules = {}
     for i in range(model.getNumRules()):
         rule = model.getRule(i)
