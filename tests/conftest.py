@@ -56,14 +56,3 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     out, err = capsys.readouterr()
     return code, out, err
 
-
-# The tests that load crn2sbml's checked-in and hand-edited SBML files straight
-# into roadrunner run first. Late in a full run (several hundred roadrunner,
-# COPASI, tellurium and libsedml loads into one process) roadrunner 2.10's
-# model load has died with SIGSEGV on these files; not reproduced in shorter
-# runs, cause not found: this orders them before that state builds up.
-_EARLY = ("test_models.py", "test_models_as_they_come.py")
-
-
-def pytest_collection_modifyitems(session, config, items) -> None:
-    items.sort(key=lambda item: 0 if item.path.name in _EARLY else 1)
