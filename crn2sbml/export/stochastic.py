@@ -12,7 +12,7 @@ from ..crn import CRN
 from ..emit.sbml import COMPARTMENT, to_sbml
 from ..errors import InputError
 from ..network import Network
-from ..simulate.roadrunner import _roadrunner
+from ..simulate.roadrunner import load_roadrunner
 from ..theory import settling_time
 
 
@@ -38,13 +38,12 @@ def gillespie_outputs(crn: CRN, network: Network, x: np.ndarray, molecules: floa
     volume holding ``molecules`` molecules per model concentration unit."""
     if not (np.isfinite(molecules) and molecules > 0):
         raise InputError(f"molecules per unit is {molecules!r}; it must be a finite number > 0")
-    rr_mod = _roadrunner()
     # from the all-zero state, whatever start the model stores: a start above
     # the fixed point (compile's default) multiplies the Gillespie events of
     # the first transient (the annihilation propensity grows like y^2 V)
     enc = crn.with_inputs(x)
     enc = replace(enc, species=tuple(s if s.boundary else replace(s, initial=0.0) for s in enc.species))
-    rr = rr_mod.RoadRunner(_sbml_with_volume(enc, molecules))
+    rr = load_roadrunner(_sbml_with_volume(enc, molecules))
     rr.setIntegrator("gillespie")
     t = t_end if t_end is not None else settling_time(network, enc.input_values, crn.speed, tol=1e-3, start="zero")
     species = [s.id for s in enc.floating]

@@ -21,6 +21,7 @@ import numpy as np
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
 from ..errors import InputError, ModelReadError, SimulationError, UnsupportedError
+from ._jit_memory import compact_jit_sections
 from .base import Capability, Parameters, SimulatorBase, TimeCourse, check_time
 
 @functools.cache
@@ -112,11 +113,13 @@ def load_roadrunner(sbml: str, cache: Path | None = None):
     if path is not None and path.is_file():
         rr = rr_mod.RoadRunner()
         try:
-            rr.loadState(str(path))
+            with compact_jit_sections():
+                rr.loadState(str(path))
             return rr
         except RuntimeError:
             pass  # stale or damaged: compile again and overwrite
-    rr = rr_mod.RoadRunner(sbml)
+    with compact_jit_sections():
+        rr = rr_mod.RoadRunner(sbml)
     if path is not None:
         with contextlib.suppress(OSError, RuntimeError):
             path.parent.mkdir(parents=True, exist_ok=True)
