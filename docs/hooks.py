@@ -31,7 +31,7 @@ ASSETS = {"assets/eps_sweep.png": "models/digits/eps_sweep.png"}
 def _help(command: str) -> str:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal; fix it for the page
+    os.environ["COLUMNS"] = "80"  # argparse wraps to the terminal; fix it for the page
     from crn2sbml.cli import build_parser
 
     parser = build_parser()
