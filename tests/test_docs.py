@@ -62,6 +62,8 @@ def test_notebook_runs(path: Path) -> None:
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, f"{path.name} showed no plot inline"
 
 
 def test_notebooks_have_no_outputs() -> None:
