@@ -55,9 +55,9 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path: Path) -> None:
+def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nb = nbformat.read(path, as_version=4)
-    os.environ.update(_env())  # the kernel inherits this process's environment
+    monkeypatch.setenv("PYTHONPATH", _env()["PYTHONPATH"])  # the kernel inherits this process's environment
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
