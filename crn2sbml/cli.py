@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("compile", help="network JSON -> SBML, Antimony and plain-text CRN")
-    c.add_argument("network", help="network JSON file (format in the README)")
+    c.add_argument("network", help="network JSON file (format: docs/network-file.md)")
     c.add_argument("--out", required=True, help="output folder (created if needed)")
     c.add_argument("--speed", type=float, default=1.0, help="global speed factor kappa (default 1)")
     c.add_argument("--input", help="initial input concentrations stored in the model, e.g. 1,0")

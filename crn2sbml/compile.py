@@ -84,7 +84,7 @@ def compile_network(
 
     A unit with rails (s_r, t_r, a_r) and readout offset c gets one species per
     rail at sigma(s_r z + t_r). The next layer reads a source unit through its
-    readout: weight W*a_r on each source species, and W*c folded into the bias."""
+    readout: weight ``W a_r`` on each source species, and ``W c`` folded into the bias."""
     x0 = np.zeros(network.n_inputs) if inputs is None else network.check_input(inputs)
     if x0.ndim != 1:
         raise NetworkError("compile takes one input vector, not a batch")

@@ -439,7 +439,7 @@ def network_from_dict(data: Any) -> Network:
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network JSON file (format documented in the README)."""
+    """Read a network JSON file (format: docs/network-file.md)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

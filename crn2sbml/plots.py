@@ -32,12 +32,15 @@ GALLERY: tuple[tuple[str, dict], ...] = (
 
 
 def pyplot(purpose: str = "plotting") -> Any:
-    """matplotlib.pyplot on the Agg backend (files only, no display), imported
-    on first use so that importing crn2sbml stays light."""
+    """matplotlib.pyplot, imported on first use so that importing crn2sbml
+    stays light. On the Agg backend (files only, no display) unless the caller
+    has imported pyplot already: switching then would take a Jupyter
+    notebook's inline plots away for the rest of the session."""
     try:
         import matplotlib
 
-        matplotlib.use("Agg")
+        if "matplotlib.pyplot" not in sys.modules:
+            matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         raise MissingDependencyError(f"{purpose} needs matplotlib: pip install matplotlib") from None

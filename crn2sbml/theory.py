@@ -153,8 +153,8 @@ def descent_time(z: np.ndarray, a: np.ndarray, y0: np.ndarray, terms, tol: float
 
 
 def one_neuron_trajectory(t: np.ndarray, y0: float, z: float, epsilon: float, speed: float = 1.0) -> np.ndarray:
-    """Exact solution of dy/dt = speed*(eps + z*y - y^2): with a = sigma_eps(z),
-    c = eps/a and u = (y-a)/(y+c), u(t) = u(0) exp(-speed*lambda*t)."""
+    """Exact solution of ``dy/dt = speed*(eps + z*y - y^2)``: with ``a = sigma_eps(z)``,
+    ``c = eps/a`` and ``u = (y-a)/(y+c)``, ``u(t) = u(0) exp(-speed*lambda*t)``."""
     lam = math.sqrt(z * z + 4.0 * epsilon)
     a = 0.5 * (z + lam) if z >= 0 else 2.0 * epsilon / (lam - z)
     c = epsilon / a

@@ -70,11 +70,9 @@ def _readout_rows(network: Network, crn: CRN, inputs: list[np.ndarray], t_end: f
 
 def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: UnitScale, chemistry: str,
                 t_end: float, folder: Path, options: SheetOptions = SheetOptions()) -> list[RateIssue]:
-    import matplotlib
+    from ..plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot("the hand-off sheet")
     name = crn.name
     issues = check_rates(crn, scale, chemistry)
     bad = {i.reaction: i for i in issues}

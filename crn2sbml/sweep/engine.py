@@ -107,7 +107,7 @@ class SerialExecutor(Executor):
     """Every task in this process, one after another, with one BLAS thread
     like a dask worker process (OMP/MKL/OPENBLAS_NUM_THREADS=1): numpy's
     threaded BLAS on the batch simulator's small products was 8x slower on
-    2 busy cores (README, "Sweeps on dask")."""
+    2 busy cores (docs/sweeps.md, "When the cluster pays")."""
 
     description = "serial (this process)"
     in_process = True
