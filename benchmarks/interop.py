@@ -2,13 +2,16 @@
 users load it, its steady state taken by its default or documented path, and
 compared with the network's forward pass (the oracle).
 
-    python -m benchmarks.interop                      # every tool and model, 20 inputs, Markdown to stdout
-    python -m benchmarks.interop --out benchmarks/interop.md --inputs 20 --timeout 600
+    python -m benchmarks.interop                      # every tool and model, Markdown to stdout
+    python benchmarks/interop.py --out benchmarks/interop.md     # the published table (see its first line)
     python -m benchmarks.interop --tools roadrunner --models xor --start zero   # the models as before
     python -m benchmarks.interop --tools gillespy2-ode --models digits --readouts species   # readout species
 
-Each (tool, model) runs in its own process, bounded by --timeout; inputs not
-solved by then count as "timeout". A cell is "right" only if every input is."""
+Each (tool, model) runs in its own process within a time budget (--budget
+seconds, load included); inputs not solved by then count as "slow", so one
+slow tool never stops the matrix. Models with more than LARGE_REACTIONS
+reactions get --large-inputs inputs (the table says how many). A cell is
+"right" only if every input it ran is."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 RTOL = 1e-6  # |tool - forward| <= RTOL * max(1, |forward|), per output
+LARGE_REACTIONS = 500  # above this a model gets --large-inputs inputs (roadrunner re-JITs it per solve)
 
 
 @dataclass(frozen=True)
@@ -80,14 +84,20 @@ def _outputs_from(case: Case, value: Callable[[str], float]) -> np.ndarray:
 
 
 # --- the tools: each yields, per input, the outputs it found ------------------
-def _roadrunner(case: Case, presimulate: bool, antimony: bool = False) -> Iterator[np.ndarray]:
+def _roadrunner(case: Case, presimulate: bool, antimony: bool = False, moieties: bool = False) -> Iterator[np.ndarray]:
+    """``moieties``: the recipe for large models. roadrunner 2.10's plain
+    steadyState() regenerates (re-JITs) the whole model 1-3 times per call
+    while conserved-moiety conversion is off (auto_moiety_analysis toggles
+    it on and off); loading with the conversion on skips that."""
+    import roadrunner
+
+    if moieties:
+        roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True)
     if antimony:
         import tellurium as te
 
         r = te.loada(case.antimony.read_text())
     else:
-        import roadrunner
-
         r = roadrunner.RoadRunner(str(case.sbml))
     for x in case.inputs:
         r.reset()  # back to the model's initial state, as the notes say
@@ -99,10 +109,15 @@ def _roadrunner(case: Case, presimulate: bool, antimony: bool = False) -> Iterat
         yield _outputs_from(case, lambda k: r[k])
 
 
-def _basico(case: Case) -> Iterator[np.ndarray]:
+def _basico(case: Case, negatives: bool = False) -> Iterator[np.ndarray]:
+    """``negatives``: the recipe for readout species, whose signed values
+    COPASI's default steady-state task refuses ("no steady state")."""
     import basico
 
     dm = basico.load_model(str(case.sbml))
+    if negatives:
+        basico.set_task_settings(basico.T.STEADY_STATE, {"method": {"Accept Negative Concentrations": True}},
+                                 model=dm)
     outputs = set(case.crn.output_names)
     species = set(basico.get_species(model=dm).index)
     params = basico.get_parameters(model=dm)
@@ -148,6 +163,39 @@ def _gillespy2(case: Case) -> Iterator[np.ndarray]:
         yield _outputs_from(case, lambda k: float(res[k][-1]))
 
 
+def _copasi_sedml(case: Case) -> Iterator[np.ndarray]:
+    """The exported OMEX's SED-ML run by COPASI's own SED-ML import: one
+    import per task (SedmlImportOptions picks the task and its model, whose
+    changes set the inputs), its time course run, the outputs read at the
+    end of the time course by SBML id."""
+    import zipfile
+
+    import COPASI
+
+    from crn2sbml.export import export
+
+    work = Path(tempfile.mkdtemp())
+    written, _ = export(case.network, case.crn, ("omex",), work, inputs=list(case.inputs))
+    with zipfile.ZipFile(written["omex"][0]) as z:
+        z.extractall(work / "omex")
+    sedml = str(work / "omex" / "simulation.sedml")
+    for k in range(1, len(case.inputs) + 1):
+        dm = COPASI.CRootContainer.addDatamodel()
+        try:
+            COPASI.CCopasiMessage.clearDeque()
+            if not dm.importSEDML(sedml, None, True, COPASI.SedmlImportOptions(f"task{k}", f"model{k}")):
+                raise RuntimeError(f"COPASI's SED-ML import failed: {COPASI.CCopasiMessage.getAllMessageText()}")
+            task = dm.getTask("Time-Course")
+            if not task.process(True):
+                raise RuntimeError(f"COPASI's time course failed: {task.getProcessError()}")
+            ts = task.getTimeSeries()
+            column = {ts.getSBMLId(i, dm): i for i in range(ts.getNumVariables())}
+            last = ts.getRecordedSteps() - 1
+            yield _outputs_from(case, lambda o: ts.getConcentrationData(last, column[o]))
+        finally:
+            COPASI.CRootContainer.removeDatamodel(dm)
+
+
 def _amici(case: Case) -> Iterator[np.ndarray]:
     import amici  # noqa: F401  (not in the test extra: its model build needs a C++ toolchain)
 
@@ -157,8 +205,11 @@ def _amici(case: Case) -> Iterator[np.ndarray]:
 TOOLS: dict[str, Callable[[Case], Iterator[np.ndarray]]] = {
     "roadrunner": lambda c: _roadrunner(c, False),
     "roadrunner+simulate": lambda c: _roadrunner(c, True),
+    "roadrunner+moieties": lambda c: _roadrunner(c, False, moieties=True),
     "tellurium-antimony": lambda c: _roadrunner(c, False, antimony=True),
     "basico": _basico,
+    "basico+negatives": lambda c: _basico(c, negatives=True),
+    "copasi-sedml": _copasi_sedml,
     "pysces": _pysces,
     "gillespy2-ode": _gillespy2,
     "amici": _amici,
@@ -166,8 +217,11 @@ TOOLS: dict[str, Callable[[Case], Iterator[np.ndarray]]] = {
 PATHS = {
     "roadrunner": "RoadRunner(sbml); reset(); set inputs; steadyState()",
     "roadrunner+simulate": "reset(); set inputs; simulate(0, T); steadyState()",
+    "roadrunner+moieties": "Config LOADSBMLOPTIONS_CONSERVED_MOIETIES = True; RoadRunner(sbml); ...; steadyState()",
     "tellurium-antimony": "te.loada(antimony); reset(); set inputs; steadyState()",
     "basico": "load_model(sbml); set_species(...); run_steadystate()",
+    "basico+negatives": "as basico, with the steady-state task's 'Accept Negative Concentrations' on",
+    "copasi-sedml": "export --format omex; CDataModel.importSEDML(sedml, task k); Time-Course; last point",
     "pysces": "convertSBML2PSC; model(); doLoad(); doState()",
     "gillespy2-ode": "import_SBML(sbml); run(solver=ODESolver) to T; last point",
     "amici": "sbml2amici; steady state",
@@ -200,27 +254,37 @@ def run_one(tool: str, name: str, n: int, start: str, readouts: str | None = Non
 class Cell:
     tool: str
     model: str
+    n: int  # inputs asked for
     counts: dict[str, int]
     message: str = ""
     seconds: float = 0.0
+    budget: float = 0.0
+    solve_seconds: tuple[float, ...] = ()  # per input solved (the first includes the load)
 
     @property
     def verdict(self) -> str:
-        for v in ("not installed", "refused", "wrong", "timeout"):
+        for v in ("not installed", "refused", "wrong", "slow"):
             if self.counts.get(v):
                 return v
         return "right"
 
-    def text(self, n: int) -> str:
+    def text(self) -> str:
         right = self.counts.get("right", 0)
         if self.verdict in ("not installed", "refused"):
             return f"{self.verdict}: {self.message}"
-        extra = ", ".join(f"{c} {v}" for v, c in self.counts.items() if v != "right" and c)
-        return f"{right}/{n} right" + (f" ({extra})" if extra else "")
+        wrong = self.counts.get("wrong", 0)
+        parts = [f"{right}/{self.n} right"] + ([f"{wrong} wrong"] if wrong else [])
+        if self.counts.get("slow"):
+            per = (f"; solves took {', '.join(f'{t:.0f}' for t in self.solve_seconds[:3])} s"
+                   if self.solve_seconds else "; none finished")
+            parts.append(f"slow (>{self.budget:g} s): {self.counts['slow']} not run{per}")
+        elif self.message and wrong:
+            parts.append(self.message)
+        return ", ".join(parts)
 
 
-def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound", readouts: str | None = None) -> Cell:
-    """One (tool, model) in a child process, bounded by ``timeout`` seconds."""
+def run_cell(tool: str, model: str, n: int, budget: float, start: str = "bound", readouts: str | None = None) -> Cell:
+    """One (tool, model) in a child process, within ``budget`` seconds."""
     cmd = [sys.executable, "-m", "benchmarks.interop", "--child", tool, model, "--inputs", str(n), "--start", start]
     cmd += ["--readouts", readouts] if readouts else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -229,7 +293,7 @@ def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound"
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
         try:
-            proc.wait(timeout=timeout)
+            proc.wait(timeout=budget)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -245,20 +309,30 @@ def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound"
     if not counts.get("refused") and not counts.get("not installed"):
         done = counts.get("right", 0) + counts.get("wrong", 0)
         if done < n:
-            counts["timeout"] = n - done
-            message = message or (f"{done} of {n} inputs within {timeout:g} s" if proc.returncode in (0, -9)
-                                  else f"exit code {proc.returncode}")
-    return Cell(tool, model, counts, message, time.perf_counter() - t0)
+            if proc.returncode in (0, -9):
+                counts["slow"] = n - done
+            else:
+                counts["refused"], message = 1, f"the process died (exit code {proc.returncode})"
+    solves = tuple(rec["seconds"] for rec in lines if "seconds" in rec)
+    return Cell(tool, model, n, counts, message, time.perf_counter() - t0, budget, solves)
 
 
-def markdown(cells: list[Cell], n: int, tools: list[str], models: list[str]) -> str:
+def inputs_for(model: str, n: int, large: int) -> int:
+    """``large`` inputs for a model with more than LARGE_REACTIONS reactions."""
+    from crn2sbml import read_sbml
+
+    return min(n, large) if len(read_sbml(MODELS / model / f"{model}.xml").reactions) > LARGE_REACTIONS else n
+
+
+def markdown(cells: list[Cell], tools: list[str], models: list[str], command: str = "") -> str:
     by = {(c.tool, c.model): c for c in cells}
-    head = "| tool (path) | " + " | ".join(models) + " | right / total |"
-    rows = [head, "|" + "---|" * (len(models) + 2)]
+    ns = {m: by[(tools[0], m)].n for m in models}
+    head = "| tool (path) | " + " | ".join(f"{m} ({ns[m]} inputs)" for m in models) + " | right / run |"
+    rows = ([f"Regenerate: `{command}`", ""] if command else []) + [head, "|" + "---|" * (len(models) + 2)]
     for t in tools:
         row = [by[(t, m)] for m in models]
         right = sum(c.counts.get("right", 0) for c in row)
-        rows.append(f"| {t} (`{PATHS[t]}`) | " + " | ".join(c.text(n) for c in row) + f" | {right}/{n * len(models)} |")
+        rows.append(f"| {t} (`{PATHS[t]}`) | " + " | ".join(c.text() for c in row) + f" | {right}/{sum(ns.values())} |")
     return "\n".join(rows) + "\n"
 
 
@@ -267,7 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from {', '.join(TOOLS)}")
     p.add_argument("--models", default=None, help="comma-separated model names (default: every model in models/)")
     p.add_argument("--inputs", type=int, default=20, help="random inputs per model, in the model's input box")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds per (tool, model) (default 600)")
+    p.add_argument("--large-inputs", type=int, default=3,
+                   help=f"inputs for models with more than {LARGE_REACTIONS} reactions (default 3)")
+    p.add_argument("--budget", type=float, default=300.0,
+                   help="seconds per (tool, model), load included; inputs not solved by then are 'slow' (default 300)")
+    p.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
     p.add_argument("--start", choices=["bound", "zero"], default="bound",
                    help="bound: the checked-in models; zero: the same networks with every neuron at 0 (before)")
     p.add_argument("--readouts", choices=["rules", "species", "none"],
@@ -284,15 +362,22 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown tool(s) {unknown}; known: {', '.join(TOOLS)}")
     models = [m.strip() for m in args.models.split(",")] if args.models else model_names()
-    cells = []
-    for t in tools:
-        for m in models:
-            cell = run_cell(t, m, args.inputs, args.timeout, args.start, args.readouts)
-            print(f"{t:20s} {m:16s} {cell.text(args.inputs)} [{cell.seconds:.0f} s]", file=sys.stderr, flush=True)
-            cells.append(cell)
-    table = markdown(cells, args.inputs, tools, models)
+    sys.path.insert(0, str(ROOT))
+    ns = {m: inputs_for(m, args.inputs, args.large_inputs) for m in models}
+
+    def one(job: tuple[str, str]) -> Cell:
+        t, m = job
+        cell = run_cell(t, m, ns[m], args.budget, args.start, args.readouts)
+        print(f"{t:20s} {m:16s} {cell.text()} [{cell.seconds:.0f} s]", file=sys.stderr, flush=True)
+        return cell
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:  # threads only wait on child processes
+        cells = list(pool.map(one, [(t, m) for t in tools for m in models]))
+    command = "python benchmarks/interop.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    table = markdown(cells, tools, models, command)
     if args.out:
-        sys.path.insert(0, str(ROOT))
         from crn2sbml._atomic import write_text_atomic
 
         write_text_atomic(args.out, table)
