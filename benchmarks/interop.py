@@ -77,10 +77,13 @@ def _encoded(case: Case, x: np.ndarray) -> dict[str, float]:
     return {s.id: s.initial for s in case.crn.with_inputs(x).inputs}
 
 
-def _outputs_from(case: Case, value: Callable[[str], float]) -> np.ndarray:
-    """Outputs read as the tool shows them: the output's own element (a species,
-    or the readout named like the output)."""
-    return np.array([value(o) for o in case.crn.output_names])
+def _outputs_from(case: Case, value: Callable[[str], float], by: str = "id") -> np.ndarray:
+    """Outputs read as the tool shows them: by SBML id (the output's species, or
+    the readout of a signed output), or ``by="name"`` (the user's output name,
+    its SBML name: what basico shows)."""
+    crn = case.crn
+    keys = crn.output_names if by == "name" else getattr(crn, "output_ids", crn.output_names)
+    return np.array([value(o) for o in keys])
 
 
 # --- the tools: each yields, per input, the outputs it found ------------------
@@ -91,14 +94,18 @@ def _roadrunner(case: Case, presimulate: bool, antimony: bool = False, moieties:
     it on and off); loading with the conversion on skips that."""
     import roadrunner
 
-    if moieties:
-        roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True)
-    if antimony:
-        import tellurium as te
+    key = roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES
+    before = roadrunner.Config.getValue(key)
+    roadrunner.Config.setValue(key, moieties or before)
+    try:  # a process-wide setting, read at load: restored so later loads are unaffected
+        if antimony:
+            import tellurium as te
 
-        r = te.loada(case.antimony.read_text())
-    else:
-        r = roadrunner.RoadRunner(str(case.sbml))
+            r = te.loada(case.antimony.read_text())
+        else:
+            r = roadrunner.RoadRunner(str(case.sbml))
+    finally:
+        roadrunner.Config.setValue(key, before)
     for x in case.inputs:
         r.reset()  # back to the model's initial state, as the notes say
         for sid, v in _encoded(case, x).items():
@@ -132,7 +139,7 @@ def _basico(case: Case, negatives: bool = False) -> Iterator[np.ndarray]:
         sp = basico.get_species(model=dm)
         pa = basico.get_parameters(model=dm)
         yield _outputs_from(case, lambda k: float(sp.loc[k, "concentration"]) if k in species
-                            else float(pa.loc[k, "value"]))
+                            else float(pa.loc[k, "value"]), by="name")
 
 
 def _pysces(case: Case) -> Iterator[np.ndarray]:
@@ -324,7 +331,27 @@ def inputs_for(model: str, n: int, large: int) -> int:
     return min(n, large) if len(read_sbml(MODELS / model / f"{model}.xml").reactions) > LARGE_REACTIONS else n
 
 
-def markdown(cells: list[Cell], tools: list[str], models: list[str], command: str = "") -> str:
+NOTES = """
+- right: every output within 1e-6 (relative, or absolute below 1) of `network.forward` for every input run;
+  inputs are seeded random points of the model's input box. `slow (>N s)`: the cell's process was stopped at
+  its budget (load included); the inputs it did not reach are counted, not guessed.
+- roadrunner 2.10's plain `steadyState()` regenerates (re-JITs) the whole model on every call while
+  conserved-moiety conversion is off (with `auto_moiety_analysis` on it switches the conversion on and off:
+  2-3 regenerations per call), so each solve costs about a model load: ~30 s for the 1,253 reactions of
+  random_64_20_10 on an idle core. Loading with `roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True)`
+  skips it (row roadrunner+moieties: 0.01 s per solve, same answers). The model cannot carry a load option.
+- basico: COPASI's default steady-state task refuses negative concentrations; readout species
+  (`--readouts species`) of signed outputs are negative, so only basico+negatives (or the `.cps` that
+  `crn2sbml export --format copasi` writes, which sets it) is right for them.
+- copasi-sedml: the OMEX of `crn2sbml export --format omex` (one SED-ML task per input), each task imported
+  with COPASI's SED-ML importer (`SedmlImportOptions(task, model)`) and its time course run; COPASI runs
+  its LSODA for the CVODE the SED-ML names.
+- amici: `pip install amici` (1.0.1, an sdist that compiles SUNDIALS, SuiteSparse and AMICI's C++) had not
+  finished building after a 15-minute time box on this 2-core machine (swig, OpenBLAS and HDF5 installed).
+"""
+
+
+def markdown(cells: list[Cell], tools: list[str], models: list[str], command: str = "", load: str = "") -> str:
     by = {(c.tool, c.model): c for c in cells}
     ns = {m: by[(tools[0], m)].n for m in models}
     head = "| tool (path) | " + " | ".join(f"{m} ({ns[m]} inputs)" for m in models) + " | right / run |"
@@ -333,7 +360,7 @@ def markdown(cells: list[Cell], tools: list[str], models: list[str], command: st
         row = [by[(t, m)] for m in models]
         right = sum(c.counts.get("right", 0) for c in row)
         rows.append(f"| {t} (`{PATHS[t]}`) | " + " | ".join(c.text() for c in row) + f" | {right}/{sum(ns.values())} |")
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n" + NOTES + (f"- {load}\n" if load else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,10 +400,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from concurrent.futures import ThreadPoolExecutor
 
+    load0, t0 = os.getloadavg()[1], time.perf_counter()
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:  # threads only wait on child processes
         cells = list(pool.map(one, [(t, m) for t in tools for m in models]))
     command = "python benchmarks/interop.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    table = markdown(cells, tools, models, command)
+    load = (f"This run: {time.perf_counter() - t0:.0f} s on {os.cpu_count()} cores, 5-minute load average "
+            f"{load0:.1f} at the start and {os.getloadavg()[1]:.1f} at the end.")
+    table = markdown(cells, tools, models, command, load)
     if args.out:
         from crn2sbml._atomic import write_text_atomic
 
