@@ -104,3 +104,17 @@ def test_a_cell_over_its_budget_is_slow_not_a_failure():
     cell = run_cell("roadrunner", "xor", 3, budget=0.5)
     assert cell.counts.get("slow", 0) + cell.counts.get("right", 0) == 3 and cell.counts.get("slow"), cell
     assert cell.verdict == "slow" and "slow (>0.5 s)" in cell.text()
+
+
+def test_omex_changes_carry_exact_input_values(tmp_path):
+    # phrasedml writes a change's newValue with 6 significant digits; the archive
+    # must set the inputs exactly, or every SED-ML runner misses digits by 1e-6
+    net = c2s.load_network(MODELS / "xor.json")
+    x = np.array([0.123456789012345, 0.987654321098765])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        written, _ = export(net, c2s.compile_network(net), ("omex",), tmp_path, inputs=[x])
+    with zipfile.ZipFile(written["omex"][0]) as z:
+        sedml = z.read("simulation.sedml").decode()
+    values = dict(re.findall(r"@id=&apos;(\w+)&apos;\]/@initialConcentration\" newValue=\"([^\"]+)\"", sedml))
+    assert {k: float(v) for k, v in values.items()} == {"x1": x[0], "x2": x[1]}, sedml
