@@ -253,8 +253,11 @@ def run_one(tool: str, name: str, n: int, start: str, readouts: str | None = Non
     except ImportError as exc:
         yield {"verdict": "not installed", "message": str(exc)[:200]}
     except Exception as exc:  # a tool's refusal is a result of the matrix, reported with its message
-        yield {"verdict": "refused", "message": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
-               if str(exc).strip() else type(exc).__name__}
+        import re
+
+        text = re.sub(r"<([\w.]+) object at 0x[0-9a-f]+>", r"\1", str(exc).strip())  # no addresses in the table
+        yield {"verdict": "refused", "message": f"{type(exc).__name__}: {text.splitlines()[0][:200]}"
+               if text else type(exc).__name__}
 
 
 @dataclass
@@ -337,8 +340,8 @@ NOTES = """
   its budget (load included); the inputs it did not reach are counted, not guessed.
 - roadrunner 2.10's plain `steadyState()` regenerates (re-JITs) the whole model on every call while
   conserved-moiety conversion is off (with `auto_moiety_analysis` on it switches the conversion on and off:
-  2-3 regenerations per call), so each solve costs about a model load: ~30 s for the 1,253 reactions of
-  random_64_20_10 on an idle core. Loading with `roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True)`
+  2-3 regenerations per call), so each solve costs about a model load: 31-50 s for the 1,253 reactions of
+  random_64_20_10 (measured at load average 1-3), and more on a busy machine. Loading with `roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True)`
   skips it (row roadrunner+moieties: 0.01 s per solve, same answers). The model cannot carry a load option.
 - basico: COPASI's default steady-state task refuses negative concentrations; readout species
   (`--readouts species`) of signed outputs are negative, so only basico+negatives (or the `.cps` that
