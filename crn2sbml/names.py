@@ -119,6 +119,7 @@ sievert steradian tesla volt watt weber
 # GillesPy2 write model ids into Python code.
 TOOL_RESERVED = frozenset(["x", "k", "p", "y", "w", "h", "t", "tcl", "AMICI_EMPTY_BOLUS", "NULL",
                            *keyword.kwlist, "None"])
+RESERVED = frozenset(w.lower() for w in ANTIMONY_RESERVED | SBML_RESERVED | TOOL_RESERVED)  # compared in lower case
 _REASONS = (
     (frozenset(w.lower() for w in ANTIMONY_RESERVED), "an Antimony keyword or built-in"),
     (frozenset(w.lower() for w in SBML_RESERVED), "a built-in name of SBML math or an SBML unit"),
@@ -138,10 +139,18 @@ def reserved_reason(name: str) -> str:
     return ""
 
 
+# Antimony 3.3 rewrites these distribution names inside any id (an input
+# 'in_truncatedNormal' becomes 'in_normal' in the SBML it converts to), so no
+# id may contain them; compared in lower case.
+ANTIMONY_MANGLED = ("truncatedExponential", "truncatedNormal", "truncatedGamma", "truncatedPoisson")
+_MANGLED = re.compile("|".join(ANTIMONY_MANGLED), re.IGNORECASE)
+
+
 # --- user names ---------------------------------------------------------------
 def suggestion(name: object, taken: Sequence[str] = ()) -> str:
     """A legal name close to ``name`` (for error messages)."""
     text = re.sub(r"[^A-Za-z0-9_]", "_", str(name))[:MAX_NAME_LENGTH - 4] or "name"
+    text = _MANGLED.sub(lambda m: m.group(0)[:9] + "_" + m.group(0)[9:], text)
     if not re.match(r"[A-Za-z_]", text):
         text = "n" + text
     out, k = text, 2
@@ -164,6 +173,10 @@ def check_name(name: object, where: str) -> str:
             f"{where} is {name!r}; names must start with a letter or '_' and contain only ASCII letters, digits "
             f"and '_' (they become SBML ids); e.g. '{suggestion(name)}'"
         )
+    found = _MANGLED.search(name)
+    if found:
+        raise NetworkError(f"{where} is {name!r}; it contains '{found.group(0)}', which Antimony rewrites inside any "
+                           f"id (a distribution function); e.g. '{suggestion(name)}'")
     return name
 
 
