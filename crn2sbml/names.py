@@ -114,11 +114,13 @@ ampere avogadro becquerel candela celsius coulomb dimensionless farad gram gray 
 katal kelvin kilogram liter litre lumen lux meter metre mole newton ohm pascal radian second siemens
 sievert steradian tesla volt watt weber
 """.split())
-# Peer tools: AMICI renames its reserved symbols to amici_<name> (importers/
-# utils.py RESERVED_SYMBOLS, plus tcl from older releases); PySCeS and
-# GillesPy2 write model ids into Python code.
-TOOL_RESERVED = frozenset(["x", "k", "p", "y", "w", "h", "t", "tcl", "AMICI_EMPTY_BOLUS", "NULL",
-                           *keyword.kwlist, "None"])
+# Peer tools: PySCeS and GillesPy2 write model ids into Python code.
+TOOL_RESERVED = frozenset([*keyword.kwlist, "None", "AMICI_EMPTY_BOLUS", "NULL"])
+# AMICI renames its reserved symbols to amici_<name> (importers/utils.py
+# RESERVED_SYMBOLS, plus tcl from older releases) and computes the same model.
+# Not mapped: mapping would rename the commonest names (x, y) in every other
+# tool, where r["y"] works; add AMICI_RESERVED to _REASONS to map them too.
+AMICI_RESERVED = frozenset(["x", "k", "p", "y", "w", "h", "t", "tcl", "AMICI_EMPTY_BOLUS", "NULL"])
 RESERVED = frozenset(w.lower() for w in ANTIMONY_RESERVED | SBML_RESERVED | TOOL_RESERVED)  # compared in lower case
 _REASONS = (
     (frozenset(w.lower() for w in ANTIMONY_RESERVED), "an Antimony keyword or built-in"),
