@@ -2,13 +2,16 @@
 users load it, its steady state taken by its default or documented path, and
 compared with the network's forward pass (the oracle).
 
-    python -m benchmarks.interop                      # every tool and model, 20 inputs, Markdown to stdout
-    python -m benchmarks.interop --out benchmarks/interop.md --inputs 20 --timeout 600
+    python -m benchmarks.interop                      # every tool and model, Markdown to stdout
+    python benchmarks/interop.py --out benchmarks/interop.md     # the published table (see its first line)
     python -m benchmarks.interop --tools roadrunner --models xor --start zero   # the models as before
     python -m benchmarks.interop --tools gillespy2-ode --models digits --readouts species   # readout species
 
-Each (tool, model) runs in its own process, bounded by --timeout; inputs not
-solved by then count as "timeout". A cell is "right" only if every input is."""
+Each (tool, model) runs in its own process within a time budget (--budget
+seconds, load included); inputs not solved by then count as "slow", so one
+slow tool never stops the matrix. Models with more than LARGE_REACTIONS
+reactions get --large-inputs inputs (the table says how many). A cell is
+"right" only if every input it ran is."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 RTOL = 1e-6  # |tool - forward| <= RTOL * max(1, |forward|), per output
+LARGE_REACTIONS = 500  # above this a model gets --large-inputs inputs (roadrunner re-JITs it per solve)
 
 
 @dataclass(frozen=True)
@@ -73,22 +77,35 @@ def _encoded(case: Case, x: np.ndarray) -> dict[str, float]:
     return {s.id: s.initial for s in case.crn.with_inputs(x).inputs}
 
 
-def _outputs_from(case: Case, value: Callable[[str], float]) -> np.ndarray:
-    """Outputs read as the tool shows them: the output's own element (a species,
-    or the readout named like the output)."""
-    return np.array([value(o) for o in case.crn.output_names])
+def _outputs_from(case: Case, value: Callable[[str], float], by: str = "id") -> np.ndarray:
+    """Outputs read as the tool shows them: by SBML id (the output's species, or
+    the readout of a signed output), or ``by="name"`` (the user's output name,
+    its SBML name: what basico shows)."""
+    crn = case.crn
+    keys = crn.output_names if by == "name" else getattr(crn, "output_ids", crn.output_names)
+    return np.array([value(o) for o in keys])
 
 
 # --- the tools: each yields, per input, the outputs it found ------------------
-def _roadrunner(case: Case, presimulate: bool, antimony: bool = False) -> Iterator[np.ndarray]:
-    if antimony:
-        import tellurium as te
+def _roadrunner(case: Case, presimulate: bool, antimony: bool = False, moieties: bool = False) -> Iterator[np.ndarray]:
+    """``moieties``: the recipe for large models. roadrunner 2.10's plain
+    steadyState() regenerates (re-JITs) the whole model 1-3 times per call
+    while conserved-moiety conversion is off (auto_moiety_analysis toggles
+    it on and off); loading with the conversion on skips that."""
+    import roadrunner
 
-        r = te.loada(case.antimony.read_text())
-    else:
-        import roadrunner
+    key = roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES
+    before = roadrunner.Config.getValue(key)
+    roadrunner.Config.setValue(key, moieties or before)
+    try:  # a process-wide setting, read at load: restored so later loads are unaffected
+        if antimony:
+            import tellurium as te
 
-        r = roadrunner.RoadRunner(str(case.sbml))
+            r = te.loada(case.antimony.read_text())
+        else:
+            r = roadrunner.RoadRunner(str(case.sbml))
+    finally:
+        roadrunner.Config.setValue(key, before)
     for x in case.inputs:
         r.reset()  # back to the model's initial state, as the notes say
         for sid, v in _encoded(case, x).items():
@@ -99,10 +116,15 @@ def _roadrunner(case: Case, presimulate: bool, antimony: bool = False) -> Iterat
         yield _outputs_from(case, lambda k: r[k])
 
 
-def _basico(case: Case) -> Iterator[np.ndarray]:
+def _basico(case: Case, negatives: bool = False) -> Iterator[np.ndarray]:
+    """``negatives``: the recipe for readout species, whose signed values
+    COPASI's default steady-state task refuses ("no steady state")."""
     import basico
 
     dm = basico.load_model(str(case.sbml))
+    if negatives:
+        basico.set_task_settings(basico.T.STEADY_STATE, {"method": {"Accept Negative Concentrations": True}},
+                                 model=dm)
     outputs = set(case.crn.output_names)
     species = set(basico.get_species(model=dm).index)
     params = basico.get_parameters(model=dm)
@@ -117,7 +139,7 @@ def _basico(case: Case) -> Iterator[np.ndarray]:
         sp = basico.get_species(model=dm)
         pa = basico.get_parameters(model=dm)
         yield _outputs_from(case, lambda k: float(sp.loc[k, "concentration"]) if k in species
-                            else float(pa.loc[k, "value"]))
+                            else float(pa.loc[k, "value"]), by="name")
 
 
 def _pysces(case: Case) -> Iterator[np.ndarray]:
@@ -148,6 +170,39 @@ def _gillespy2(case: Case) -> Iterator[np.ndarray]:
         yield _outputs_from(case, lambda k: float(res[k][-1]))
 
 
+def _copasi_sedml(case: Case) -> Iterator[np.ndarray]:
+    """The exported OMEX's SED-ML run by COPASI's own SED-ML import: one
+    import per task (SedmlImportOptions picks the task and its model, whose
+    changes set the inputs), its time course run, the outputs read at the
+    end of the time course by SBML id."""
+    import zipfile
+
+    import COPASI
+
+    from crn2sbml.export import export
+
+    work = Path(tempfile.mkdtemp())
+    written, _ = export(case.network, case.crn, ("omex",), work, inputs=list(case.inputs))
+    with zipfile.ZipFile(written["omex"][0]) as z:
+        z.extractall(work / "omex")
+    sedml = str(work / "omex" / "simulation.sedml")
+    for k in range(1, len(case.inputs) + 1):
+        dm = COPASI.CRootContainer.addDatamodel()
+        try:
+            COPASI.CCopasiMessage.clearDeque()
+            if not dm.importSEDML(sedml, None, True, COPASI.SedmlImportOptions(f"task{k}", f"model{k}")):
+                raise RuntimeError(f"COPASI's SED-ML import failed: {COPASI.CCopasiMessage.getAllMessageText()}")
+            task = dm.getTask("Time-Course")
+            if not task.process(True):
+                raise RuntimeError(f"COPASI's time course failed: {task.getProcessError()}")
+            ts = task.getTimeSeries()
+            column = {ts.getSBMLId(i, dm): i for i in range(ts.getNumVariables())}
+            last = ts.getRecordedSteps() - 1
+            yield _outputs_from(case, lambda o: ts.getConcentrationData(last, column[o]))
+        finally:
+            COPASI.CRootContainer.removeDatamodel(dm)
+
+
 def _amici(case: Case) -> Iterator[np.ndarray]:
     import amici  # noqa: F401  (not in the test extra: its model build needs a C++ toolchain)
 
@@ -157,8 +212,11 @@ def _amici(case: Case) -> Iterator[np.ndarray]:
 TOOLS: dict[str, Callable[[Case], Iterator[np.ndarray]]] = {
     "roadrunner": lambda c: _roadrunner(c, False),
     "roadrunner+simulate": lambda c: _roadrunner(c, True),
+    "roadrunner+moieties": lambda c: _roadrunner(c, False, moieties=True),
     "tellurium-antimony": lambda c: _roadrunner(c, False, antimony=True),
     "basico": _basico,
+    "basico+negatives": lambda c: _basico(c, negatives=True),
+    "copasi-sedml": _copasi_sedml,
     "pysces": _pysces,
     "gillespy2-ode": _gillespy2,
     "amici": _amici,
@@ -166,8 +224,11 @@ TOOLS: dict[str, Callable[[Case], Iterator[np.ndarray]]] = {
 PATHS = {
     "roadrunner": "RoadRunner(sbml); reset(); set inputs; steadyState()",
     "roadrunner+simulate": "reset(); set inputs; simulate(0, T); steadyState()",
+    "roadrunner+moieties": "Config LOADSBMLOPTIONS_CONSERVED_MOIETIES = True; RoadRunner(sbml); ...; steadyState()",
     "tellurium-antimony": "te.loada(antimony); reset(); set inputs; steadyState()",
     "basico": "load_model(sbml); set_species(...); run_steadystate()",
+    "basico+negatives": "as basico, with the steady-state task's 'Accept Negative Concentrations' on",
+    "copasi-sedml": "export --format omex; CDataModel.importSEDML(sedml, task k); Time-Course; last point",
     "pysces": "convertSBML2PSC; model(); doLoad(); doState()",
     "gillespy2-ode": "import_SBML(sbml); run(solver=ODESolver) to T; last point",
     "amici": "sbml2amici; steady state",
@@ -192,35 +253,48 @@ def run_one(tool: str, name: str, n: int, start: str, readouts: str | None = Non
     except ImportError as exc:
         yield {"verdict": "not installed", "message": str(exc)[:200]}
     except Exception as exc:  # a tool's refusal is a result of the matrix, reported with its message
-        yield {"verdict": "refused", "message": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
-               if str(exc).strip() else type(exc).__name__}
+        import re
+
+        text = re.sub(r"<([\w.]+) object at 0x[0-9a-f]+>", r"\1", str(exc).strip())  # no addresses in the table
+        yield {"verdict": "refused", "message": f"{type(exc).__name__}: {text.splitlines()[0][:200]}"
+               if text else type(exc).__name__}
 
 
 @dataclass
 class Cell:
     tool: str
     model: str
+    n: int  # inputs asked for
     counts: dict[str, int]
     message: str = ""
     seconds: float = 0.0
+    budget: float = 0.0
+    solve_seconds: tuple[float, ...] = ()  # per input solved (the first includes the load)
 
     @property
     def verdict(self) -> str:
-        for v in ("not installed", "refused", "wrong", "timeout"):
+        for v in ("not installed", "refused", "wrong", "slow"):
             if self.counts.get(v):
                 return v
         return "right"
 
-    def text(self, n: int) -> str:
+    def text(self) -> str:
         right = self.counts.get("right", 0)
         if self.verdict in ("not installed", "refused"):
             return f"{self.verdict}: {self.message}"
-        extra = ", ".join(f"{c} {v}" for v, c in self.counts.items() if v != "right" and c)
-        return f"{right}/{n} right" + (f" ({extra})" if extra else "")
+        wrong = self.counts.get("wrong", 0)
+        parts = [f"{right}/{self.n} right"] + ([f"{wrong} wrong"] if wrong else [])
+        if self.counts.get("slow"):
+            per = (f"; solves took {', '.join(f'{t:.0f}' for t in self.solve_seconds[:3])} s"
+                   if self.solve_seconds else "; none finished")
+            parts.append(f"slow (>{self.budget:g} s): {self.counts['slow']} not run{per}")
+        elif self.message and wrong:
+            parts.append(self.message)
+        return ", ".join(parts)
 
 
-def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound", readouts: str | None = None) -> Cell:
-    """One (tool, model) in a child process, bounded by ``timeout`` seconds."""
+def run_cell(tool: str, model: str, n: int, budget: float, start: str = "bound", readouts: str | None = None) -> Cell:
+    """One (tool, model) in a child process, within ``budget`` seconds."""
     cmd = [sys.executable, "-m", "benchmarks.interop", "--child", tool, model, "--inputs", str(n), "--start", start]
     cmd += ["--readouts", readouts] if readouts else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -229,7 +303,7 @@ def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound"
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
         try:
-            proc.wait(timeout=timeout)
+            proc.wait(timeout=budget)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -245,21 +319,51 @@ def run_cell(tool: str, model: str, n: int, timeout: float, start: str = "bound"
     if not counts.get("refused") and not counts.get("not installed"):
         done = counts.get("right", 0) + counts.get("wrong", 0)
         if done < n:
-            counts["timeout"] = n - done
-            message = message or (f"{done} of {n} inputs within {timeout:g} s" if proc.returncode in (0, -9)
-                                  else f"exit code {proc.returncode}")
-    return Cell(tool, model, counts, message, time.perf_counter() - t0)
+            if proc.returncode in (0, -9):
+                counts["slow"] = n - done
+            else:
+                counts["refused"], message = 1, f"the process died (exit code {proc.returncode})"
+    solves = tuple(rec["seconds"] for rec in lines if "seconds" in rec)
+    return Cell(tool, model, n, counts, message, time.perf_counter() - t0, budget, solves)
 
 
-def markdown(cells: list[Cell], n: int, tools: list[str], models: list[str]) -> str:
+def inputs_for(model: str, n: int, large: int) -> int:
+    """``large`` inputs for a model with more than LARGE_REACTIONS reactions."""
+    from crn2sbml import read_sbml
+
+    return min(n, large) if len(read_sbml(MODELS / model / f"{model}.xml").reactions) > LARGE_REACTIONS else n
+
+
+NOTES = """
+- right: every output within 1e-6 (relative, or absolute below 1) of `network.forward` for every input run;
+  inputs are seeded random points of the model's input box. `slow (>N s)`: the cell's process was stopped at
+  its budget (load included); the inputs it did not reach are counted, not guessed.
+- roadrunner 2.10's plain `steadyState()` regenerates (re-JITs) the whole model on every call while
+  conserved-moiety conversion is off (with `auto_moiety_analysis` on it switches the conversion on and off:
+  2-3 regenerations per call), so each solve costs about a model load: 31-50 s for the 1,253 reactions of
+  random_64_20_10 (measured at load average 1-3), and more on a busy machine. Loading with `roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True)`
+  skips it (row roadrunner+moieties: 0.01 s per solve, same answers). The model cannot carry a load option.
+- basico: COPASI's default steady-state task refuses negative concentrations; readout species
+  (`--readouts species`) of signed outputs are negative, so only basico+negatives (or the `.cps` that
+  `crn2sbml export --format copasi` writes, which sets it) is right for them.
+- copasi-sedml: the OMEX of `crn2sbml export --format omex` (one SED-ML task per input), each task imported
+  with COPASI's SED-ML importer (`SedmlImportOptions(task, model)`) and its time course run; COPASI runs
+  its LSODA for the CVODE the SED-ML names.
+- amici: `pip install amici` (1.0.1, an sdist that compiles SUNDIALS, SuiteSparse and AMICI's C++) had not
+  finished building after a 15-minute time box on this 2-core machine (swig, OpenBLAS and HDF5 installed).
+"""
+
+
+def markdown(cells: list[Cell], tools: list[str], models: list[str], command: str = "", load: str = "") -> str:
     by = {(c.tool, c.model): c for c in cells}
-    head = "| tool (path) | " + " | ".join(models) + " | right / total |"
-    rows = [head, "|" + "---|" * (len(models) + 2)]
+    ns = {m: by[(tools[0], m)].n for m in models}
+    head = "| tool (path) | " + " | ".join(f"{m} ({ns[m]} inputs)" for m in models) + " | right / run |"
+    rows = ([f"Regenerate: `{command}`", ""] if command else []) + [head, "|" + "---|" * (len(models) + 2)]
     for t in tools:
         row = [by[(t, m)] for m in models]
         right = sum(c.counts.get("right", 0) for c in row)
-        rows.append(f"| {t} (`{PATHS[t]}`) | " + " | ".join(c.text(n) for c in row) + f" | {right}/{n * len(models)} |")
-    return "\n".join(rows) + "\n"
+        rows.append(f"| {t} (`{PATHS[t]}`) | " + " | ".join(c.text() for c in row) + f" | {right}/{sum(ns.values())} |")
+    return "\n".join(rows) + "\n" + NOTES + (f"- {load}\n" if load else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,7 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from {', '.join(TOOLS)}")
     p.add_argument("--models", default=None, help="comma-separated model names (default: every model in models/)")
     p.add_argument("--inputs", type=int, default=20, help="random inputs per model, in the model's input box")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds per (tool, model) (default 600)")
+    p.add_argument("--large-inputs", type=int, default=3,
+                   help=f"inputs for models with more than {LARGE_REACTIONS} reactions (default 3)")
+    p.add_argument("--budget", type=float, default=300.0,
+                   help="seconds per (tool, model), load included; inputs not solved by then are 'slow' (default 300)")
+    p.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
     p.add_argument("--start", choices=["bound", "zero"], default="bound",
                    help="bound: the checked-in models; zero: the same networks with every neuron at 0 (before)")
     p.add_argument("--readouts", choices=["rules", "species", "none"],
@@ -284,15 +392,25 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown tool(s) {unknown}; known: {', '.join(TOOLS)}")
     models = [m.strip() for m in args.models.split(",")] if args.models else model_names()
-    cells = []
-    for t in tools:
-        for m in models:
-            cell = run_cell(t, m, args.inputs, args.timeout, args.start, args.readouts)
-            print(f"{t:20s} {m:16s} {cell.text(args.inputs)} [{cell.seconds:.0f} s]", file=sys.stderr, flush=True)
-            cells.append(cell)
-    table = markdown(cells, args.inputs, tools, models)
+    sys.path.insert(0, str(ROOT))
+    ns = {m: inputs_for(m, args.inputs, args.large_inputs) for m in models}
+
+    def one(job: tuple[str, str]) -> Cell:
+        t, m = job
+        cell = run_cell(t, m, ns[m], args.budget, args.start, args.readouts)
+        print(f"{t:20s} {m:16s} {cell.text()} [{cell.seconds:.0f} s]", file=sys.stderr, flush=True)
+        return cell
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    load0, t0 = os.getloadavg()[1], time.perf_counter()
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:  # threads only wait on child processes
+        cells = list(pool.map(one, [(t, m) for t in tools for m in models]))
+    command = "python benchmarks/interop.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    load = (f"This run: {time.perf_counter() - t0:.0f} s on {os.cpu_count()} cores, 5-minute load average "
+            f"{load0:.1f} at the start and {os.getloadavg()[1]:.1f} at the end.")
+    table = markdown(cells, tools, models, command, load)
     if args.out:
-        sys.path.insert(0, str(ROOT))
         from crn2sbml._atomic import write_text_atomic
 
         write_text_atomic(args.out, table)

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 import crn2sbml as c2s
-from benchmarks.interop import MODELS, TOOLS, load_case, run_one
+from benchmarks.interop import MODELS, TOOLS, load_case, run_cell, run_one
 from crn2sbml.export import export
 from crn2sbml.theory import fixed_point_bounds, input_box
 
 SMALL = ("xor", "random_4_8_8_3")
 INSTALLED = [t for t in TOOLS if t != "amici"]  # AMICI needs a C++ build of each model: see README
+# copasi-sedml: the exported OMEX's SED-ML through COPASI's own SED-ML import, one task per input
 
 
 @pytest.mark.parametrize("model", SMALL)
@@ -95,3 +96,25 @@ def test_gillespy2_ode_runs_signed_outputs_as_readout_species(readouts, verdict)
     # assignment rules and runs readout species (compile_network(readouts=...))
     records = list(run_one("gillespy2-ode", "digits", 1, "bound", readouts))
     assert [r["verdict"] for r in records] == [verdict], records
+
+
+def test_a_cell_over_its_budget_is_slow_not_a_failure():
+    # the matrix's time budget: a cell killed at its budget counts the inputs it
+    # did not reach as "slow" and the matrix goes on (no timeout of the whole run)
+    cell = run_cell("roadrunner", "xor", 3, budget=0.5)
+    assert cell.counts.get("slow", 0) + cell.counts.get("right", 0) == 3 and cell.counts.get("slow"), cell
+    assert cell.verdict == "slow" and "slow (>0.5 s)" in cell.text()
+
+
+def test_omex_changes_carry_exact_input_values(tmp_path):
+    # phrasedml writes a change's newValue with 6 significant digits; the archive
+    # must set the inputs exactly, or every SED-ML runner misses digits by 1e-6
+    net = c2s.load_network(MODELS / "xor.json")
+    x = np.array([0.123456789012345, 0.987654321098765])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        written, _ = export(net, c2s.compile_network(net), ("omex",), tmp_path, inputs=[x])
+    with zipfile.ZipFile(written["omex"][0]) as z:
+        sedml = z.read("simulation.sedml").decode()
+    values = dict(re.findall(r"@id=&apos;(\w+)&apos;\]/@initialConcentration\" newValue=\"([^\"]+)\"", sedml))
+    assert {k: float(v) for k, v in values.items()} == {"x1": x[0], "x2": x[1]}, sedml

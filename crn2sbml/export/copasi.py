@@ -37,7 +37,10 @@ def write_cps(crn: CRN, x: np.ndarray, t_end: float, path: Path, points: int = 2
         sm = ss.getMethod()
         sm.getParameter("Use Newton").setValue(True)
         sm.getParameter("Use Integration").setValue(True)
-        sm.getParameter("Accept Negative Concentrations").setValue(False)
+        # readout species are signed (a logit, an identity output): without this COPASI's
+        # steady-state task refuses their negative values as "no steady state"
+        signed = crn.readout_form == "species" and bool(crn.readouts)
+        sm.getParameter("Accept Negative Concentrations").setValue(signed)
         if not dm.saveModel(str(path), True):
             raise OutputError(f"COPASI could not save '{path}'")
     finally:

@@ -38,7 +38,7 @@ def to_phrasedml(crn: CRN, inputs: list[np.ndarray], t_end: float, sbml_name: st
         changes = ", ".join(f"{s.id} = {s.initial!r}" for s in enc.inputs)
         lines.append(f"model{k + 1} = model model0 with {changes}")
         lines.append(f"task{k + 1} = run sim0 on model{k + 1}")
-        report += [f"task{k + 1}.{name}" for name in crn.output_names]
+        report += [f"task{k + 1}.{name}" for name in crn.output_ids]  # SED-ML addresses ids
     lines.append(f"plot \"{crn.name} outputs\" task1.time vs {', '.join(report)}")
     lines.append(f"report task1.time, {', '.join(report)}")
     return "\n".join(lines) + "\n"
@@ -65,9 +65,14 @@ _FORMATS = {".xml": "http://identifiers.org/combine.specifications/sbml.level-3.
             ".rdf": "http://identifiers.org/combine.specifications/omex-metadata"}
 
 
-def _sources_as_references(sedml: str) -> str:
+def _sources_as_references(sedml: str, changes: list[dict[str, float]] | None = None) -> str:
     """A SED-ML model derived from another names it as a reference, '#model0'
-    (SED-ML L1V3+); phrasedml writes the bare id, which validators reject."""
+    (SED-ML L1V3+); phrasedml writes the bare id, which validators reject.
+    ``changes[k]`` ({species id: value}) are model k+1's exact input values:
+    phrasedml writes a change's newValue with 6 significant digits (0.123457),
+    which moved digits' outputs by 1e-6 relative in every SED-ML runner."""
+    import re
+
     import libsedml
 
     doc = libsedml.readSedMLFromString(sedml)
@@ -76,6 +81,13 @@ def _sources_as_references(sedml: str) -> str:
         m = doc.getModel(i)
         if m.getSource() in ids:
             m.setSource("#" + m.getSource())
+    for k, values in enumerate(changes or []):
+        model = doc.getModel(f"model{k + 1}")
+        for j in range(model.getNumChanges()):
+            change = model.getChange(j)
+            found = re.search(r"@id='([^']+)'", change.getTarget())
+            if isinstance(change, libsedml.SedChangeAttribute) and found and found.group(1) in values:
+                change.setNewValue(repr(float(values[found.group(1)])))
     return libsedml.writeSedMLToString(doc)
 
 
@@ -118,7 +130,8 @@ def write_omex(network: Network, crn: CRN, inputs: list[np.ndarray], path: Path,
     sbml_name = f"{crn.name}.xml"
     sbml = to_sbml(crn.with_inputs(inputs[0]))
     t_end = settle_time(network, crn, inputs)
-    sedml = _sources_as_references(to_sedml(crn, sbml, inputs, t_end, sbml_name))
+    exact = [{sp.id: sp.initial for sp in crn.with_inputs(x).inputs} for x in inputs]
+    sedml = _sources_as_references(to_sedml(crn, sbml, inputs, t_end, sbml_name), exact)
     files: list[tuple[str, bytes, bool]] = [
         (sbml_name, sbml.encode("utf-8"), False),
         ("simulation.sedml", sedml.encode("utf-8"), True),

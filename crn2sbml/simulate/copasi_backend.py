@@ -125,13 +125,20 @@ class CopasiSimulator(SimulatorBase):
         sm.getParameter("Use Newton").setValue(True)
         sm.getParameter("Use Integration").setValue(False)
         sm.getParameter("Use Back Integration").setValue(False)
-        sm.getParameter("Accept Negative Concentrations").setValue(False)
+        # readout species (readouts="species") are signed: a logit or an identity output sits
+        # below 0, and COPASI's default refuses such a state as "no steady state". The rails
+        # are still checked positive by the acceptance policy, so accepting negatives is safe.
+        sm.getParameter("Accept Negative Concentrations").setValue(self._signed_species())
         sm.getParameter("Resolution").setValue(MIN_RESOLUTION)  # set per run: newton_resolution
         sm.getParameter("Iteration Limit").setValue(100)
         sp = ss.getProblem()
         sp.setJacobianRequested(False)
         sp.setStabilityAnalysisRequested(False)
         self._tc, self._ss = tc, ss
+
+    def _signed_species(self) -> bool:
+        """Does the loaded model carry readout species (which may be negative)?"""
+        return self.crn.readout_form == "species" and bool(self.crn.readouts)
 
     def _set_initial(self, species: dict[str, float], parameters: dict[str, float] | None = None) -> None:
         """Set initial concentrations (and rate constants) and let COPASI
@@ -216,7 +223,10 @@ class CopasiSimulator(SimulatorBase):
                 raise SimulationError(f"copasi: could not set the Newton resolution to {resolution!r}")
             self._process(self._ss, "steady-state task")
             result = self._ss.getResult()
-            if result != self._copasi.CSteadyStateMethod.found:
+            found = {self._copasi.CSteadyStateMethod.found}
+            if self._signed_species():  # negative readout species: 'foundNegative' is the answer
+                found.add(self._copasi.CSteadyStateMethod.foundNegative)
+            if result not in found:
                 raise SimulationError(f"copasi: Newton did not converge to resolution {resolution:.3g} "
                                       f"(result code {result}); simulate longer before polishing")
             metabs = [self._metabs[s] for s in self.species]
