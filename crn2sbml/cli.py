@@ -473,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Every subcommand's --help ends with these: real commands on the files in
 # models/, run from the repository's root (tests/test_help_examples.py runs
-# each one; they write only under build/)
+# each one, its --out and --report in a temporary folder)
 EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "compile": (
         ("SBML, Antimony and the plain-text CRN of the XOR network", "crn2sbml compile models/xor.json --out build/xor"),
@@ -499,11 +499,11 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "import": (
         ("an ONNX model (Gemm + Relu) as a network file at eps 0.001",
-         "crn2sbml import models/xor/xor.onnx --out build/xor-imported.json --epsilon 0.001"),
+         "crn2sbml import models/xor/xor.onnx --out xor-imported.json --epsilon 0.001"),
     ),
     "train": (
         ("XOR from a CSV file, one hidden layer of 4, rate constants at most 20",
-         "crn2sbml train models/xor/xor_data.csv --target y --hidden 4 --max-weight 20 --out build/xor-trained.json"),
+         "crn2sbml train models/xor/xor_data.csv --target y --hidden 4 --max-weight 20 --out xor-trained.json"),
     ),
     "sweep": (
         ("20 sampled inputs x 2 eps x 2 speed factors, in this process",
@@ -511,10 +511,10 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "predict": (
         ("the steady-state outputs of every row of a CSV file, beside the forward pass",
-         "crn2sbml predict models/xor.json --inputs-file models/xor/xor_inputs.csv --out build/xor-predictions.csv"),
+         "crn2sbml predict models/xor.json --inputs-file models/xor/xor_inputs.csv --out xor-predictions.csv"),
         ("the outputs at readout times 1 and 5",
          "crn2sbml predict models/xor/xor.xml --inputs-file models/xor/xor_inputs.csv --times 1,5 "
-         "--out build/xor-at-times.csv"),
+         "--out xor-at-times.csv"),
     ),
 }
 
