@@ -41,10 +41,10 @@ class Bar:
     be seen either way (a failure): above the bar, or as a log warning."""
 
     def __init__(self, iterable: Iterable[Any] | None = None, *, total: int | None = None, desc: str = "",
-                 unit: str = "it", enabled: bool = True, delay: float = 0.0):
+                 unit: str = "it", enabled: bool = True, delay: float = 0.0, bar_format: str | None = None):
         self.on = shown(enabled)
         self._bar = tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
-                         dynamic_ncols=True, delay=delay, disable=not self.on)
+                         dynamic_ncols=True, delay=delay, disable=not self.on, bar_format=bar_format)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._bar)
@@ -80,7 +80,7 @@ def activity(desc: str, *, enabled: bool = True, delay: float = 1.0) -> Iterator
     """A spinner with the elapsed time for one long call that reports no
     progress of its own (roadrunner's JIT, a large compile); drawn only once
     the call has taken ``delay`` seconds."""
-    bar = Bar(total=None, desc=desc, unit="s", enabled=enabled, delay=delay)
+    bar = Bar(total=None, desc=desc, enabled=enabled, delay=delay, bar_format="{desc} ... {elapsed}")
     if not bar.on:
         yield
         return
@@ -88,7 +88,7 @@ def activity(desc: str, *, enabled: bool = True, delay: float = 1.0) -> Iterator
 
     def tick() -> None:
         while not stop.wait(0.5):
-            bar._bar.refresh()  # the elapsed time moves though no work is counted
+            bar.update(0)  # the elapsed time moves though no work is counted (and the delay is kept)
 
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()

@@ -11,11 +11,12 @@ import struct
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 import pytest
 
-from crn2sbml._progress import Bar, progress_enabled, shown
+from crn2sbml._progress import Bar, activity, progress_enabled, shown
 from crn2sbml.sweep.engine import Outcome, Progress, Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,3 +132,14 @@ def test_a_failed_task_is_reported_with_or_without_a_bar(caplog, monkeypatch):
     report(Task("z", divmod), Outcome("z", error="InputError: worse"))
     report.close()
     assert "[1/1] z: FAILED: InputError: worse" in fake.text and caplog.messages == []
+
+
+def test_a_spinner_for_a_long_call_only(monkeypatch):
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    with activity("quick", delay=1.0):
+        pass
+    assert fake.text == ""  # under its delay: nothing drawn
+    with activity("roadrunner JIT", delay=0.2):
+        time.sleep(1.2)
+    assert "roadrunner JIT ... 00:01" in fake.text and fake.text.endswith("\r")  # drawn, ticking, then cleared

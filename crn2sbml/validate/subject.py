@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 import numpy as np
 
+from .._progress import activity
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
 from ..errors import InputError
@@ -167,7 +168,9 @@ class Subject:
         if name not in self._simulators:
             self.model.require_simulable()
             options = {"sbml": self.sbml} if name in ("roadrunner", "copasi") else {}
-            self._simulators[name] = get_simulator(name, self.crn, **options)
+            # roadrunner's JIT and COPASI's SBML import take seconds to minutes on large models
+            with activity(f"{name}: loading {len(self.crn.reactions):,} reactions"):
+                self._simulators[name] = get_simulator(name, self.crn, **options)
         return self._simulators[name]
 
     def close(self) -> None:
