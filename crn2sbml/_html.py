@@ -39,8 +39,22 @@ def _names(names: Sequence[str]) -> str:
     return escape(shown + more)
 
 
-def _cut(total: int, shown: int, what: str) -> str:
-    return f"<p><i>showing {shown} of {total} {what}</i></p>" if shown < total else ""
+def _head_tail(items: Sequence[Any], max_rows: int) -> tuple[list[Any], int]:
+    """The first and last ``max_rows // 2`` items (a large CRN's inputs and
+    its outputs both show) and how many were left out between them."""
+    if len(items) <= max_rows:
+        return list(items), 0
+    half = max_rows // 2
+    return [*items[:half], None, *items[len(items) - (max_rows - half):]], len(items) - max_rows
+
+
+def _rows_table(header: Sequence[str], items: Sequence[Any], row, max_rows: int, what: str) -> str:
+    """A table of ``row(item)``, cut in the middle above ``max_rows`` rows, with the counts."""
+    shown, skipped = _head_tail(items, max_rows)
+    rows = [row(i) if i is not None else (f"... {skipped} more {what} ...",) + ("",) * (len(header) - 1)
+            for i in shown]
+    note = f"<p><i>showing {len(items) - skipped} of {len(items)} {what}</i></p>" if skipped else ""
+    return _table(header, rows) + note
 
 
 def _bounds(b: tuple[float | None, float | None]) -> str:
@@ -74,23 +88,21 @@ def reaction_text(r: "Reaction") -> str:
 
 
 def crn_html(crn: "CRN", max_rows: int = MAX_ROWS) -> str:
-    species, reactions = crn.species[:max_rows], crn.reactions[:max_rows]
     params = crn.parameter_index
-    sp_rows = [(s.id, s.role, s.layer, s.unit, s.rail, f"{s.initial:g}") for s in species]
-    rx_rows = [(r.id, reaction_text(r), r.rate, f"{params[r.rate].value:.6g}", params[r.rate].role) for r in reactions]
     counts = (f"{len(crn.species)} species ({len(crn.inputs)} inputs), {len(crn.reactions)} reactions, "
               f"{len(crn.parameters)} rate constants; speed factor {crn.speed:g}")
+    species = _rows_table(("id", "role", "layer", "unit", "rail", "initial"), crn.species,
+                          lambda s: (s.id, s.role, s.layer, s.unit, s.rail, f"{s.initial:g}"), max_rows, "species")
+    reactions = _rows_table(("id", "reaction", "rate constant", "k", "role"), crn.reactions,
+                            lambda r: (r.id, reaction_text(r), r.rate, f"{params[r.rate].value:.6g}",
+                                       params[r.rate].role), max_rows, "reactions")
     return (f"<div class='crn2sbml'><style>{STYLE}</style>"
             f"<b>CRN {escape(crn.name)}</b>: {escape(counts)}"
             + (f"<br><i>{escape(crn.description)}</i>" if crn.description else "")
             + f"<p>rate = speed x k x product of reactants (mass action); inputs {_names(crn.input_names)}; "
             f"outputs {_names(crn.output_names)}</p>"
-            "<details open><summary>species</summary>"
-            + _table(("id", "role", "layer", "unit", "rail", "initial"), sp_rows)
-            + _cut(len(crn.species), len(species), "species") + "</details>"
-            "<details open><summary>reactions</summary>"
-            + _table(("id", "reaction", "rate constant", "k", "role"), rx_rows)
-            + _cut(len(crn.reactions), len(reactions), "reactions") + "</details></div>")
+            f"<details open><summary>species</summary>{species}</details>"
+            f"<details open><summary>reactions</summary>{reactions}</details></div>")
 
 
 # --- validation report -------------------------------------------------------------

@@ -84,7 +84,12 @@ def test_a_64_20_10_crn_is_cut_with_its_counts():
     assert f"{len(crn.species)} species" in text and f"{len(crn.reactions)} reactions" in text
     assert f"showing {MAX_ROWS} of {len(crn.species)} species" in text
     assert f"showing {MAX_ROWS} of {len(crn.reactions)} reactions" in text
-    assert crn.reactions[MAX_ROWS - 1].id in text and crn.reactions[MAX_ROWS].id not in text
+    half = MAX_ROWS // 2  # the first and the last rows: inputs and outputs both show
+    shown = [r.id for r in crn.reactions[:half] + crn.reactions[-half:]]
+    assert all(f">{i}<" in page for i in shown)
+    assert not any(f">{r.id}<" in page for r in crn.reactions[half:-half])
+    assert f"... {len(crn.reactions) - MAX_ROWS} more reactions ..." in text
+    assert all(f">{s.id}<" in page for s in crn.outputs)
     assert len(page) < 20_000  # a notebook cell, not 1,253 rows
 
 
