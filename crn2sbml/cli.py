@@ -397,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--accept-edits", action="store_true",
                    help="accept rate constants edited by hand since compile: validate the model as the network it "
                    "now encodes (default: an edited model fails the structure check, listing each edit)")
-    v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    v.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     v.set_defaults(func=cmd_validate)
     from .export import CHEMISTRIES
 
@@ -439,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init", help="start from this network JSON (fine-tuning, e.g. an imported ReLU network)")
     t.add_argument("--name", default="trained", help="network name (default 'trained')")
     t.add_argument("--out", default="net.json", help="network JSON to write (default net.json)")
-    t.add_argument("--quiet", action="store_true", help="no per-iteration loss on stderr")
+    t.add_argument("--quiet", action="store_true", help="no progress bar (iterations, loss) on stderr")
     t.set_defaults(func=cmd_train)
 
     w = sub.add_parser("sweep", help="a network over inputs x eps x speed factor, on dask (exit 1 if a point fails)")
@@ -459,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(about 4x the cost of the rest)")
     w.add_argument("--chunk", type=int, default=500, help="inputs per task (default 500)")
     w.add_argument("--out", required=True, help="folder for sweep.json, sweep.csv and sweep.png")
-    w.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    w.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     add_executor_options(w)
     w.set_defaults(func=cmd_sweep)
     add_predict_parser(sub)
