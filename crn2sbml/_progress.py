@@ -21,8 +21,9 @@ log = logging.getLogger("crn2sbml")
 
 @contextmanager
 def progress_enabled(enabled: bool) -> Iterator[None]:
-    """Switch every bar on or off while the block runs (``--quiet``: off)."""
-    token = _ENABLED.set(enabled)
+    """With ``enabled`` False, no bar is drawn while the block runs (``--quiet``,
+    a validation without ``progress``); True leaves the outer setting."""
+    token = _ENABLED.set(_ENABLED.get() and enabled)
     try:
         yield
     finally:

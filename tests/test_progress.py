@@ -111,6 +111,8 @@ def test_shown_only_on_a_terminal_and_when_enabled(monkeypatch):
     assert shown() and not shown(False)
     with progress_enabled(False):
         assert not shown()
+        with progress_enabled(True):  # an inner True does not undo an outer --quiet
+            assert not shown()
     assert shown()
     with Bar(total=3, desc="work") as bar:
         bar.update(status="step one")

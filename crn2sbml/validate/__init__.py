@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-from .._progress import Bar
+from .._progress import Bar, progress_enabled
 from ..errors import Crn2SbmlError
 from ..network import Network
 from .agreement import check_agreement
@@ -80,8 +80,8 @@ def validate(
     ranges = options.sampling_ranges(subject.crn)  # InputError before any check runs
     names = tuple(CHECKS) if checks is None else checks
     results = []
-    try:
-        with Bar(total=len(names), desc=subject.label, unit="check", enabled=options.progress) as bar:
+    try:  # the simulators' load spinners (subject.simulator) follow options.progress too
+        with progress_enabled(options.progress), Bar(total=len(names), desc=subject.label, unit="check") as bar:
             for name in names:
                 bar.status(name)
                 results.append(run_check(name, subject, options))
