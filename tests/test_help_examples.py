@@ -52,3 +52,14 @@ def test_the_example_runs(name, command, tmp_path, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert code == 0, f"{command}\n{out}\n{err}"
     assert all((tmp_path / o).exists() for o in outputs), command
+
+
+def test_the_example_onnx_file_is_the_xor_network():
+    """models/xor/xor.onnx (made with onnx.helper from models/xor.json: Gemm + Relu per layer) imports as it."""
+    from crn2sbml import load_network
+    from crn2sbml.importers import import_model
+
+    imported, xor = import_model(ROOT / "models" / "xor" / "xor.onnx"), load_network(ROOT / "models" / "xor.json")
+    assert [layer.activation for layer in imported.layers] == [layer.activation for layer in xor.layers]
+    for a, b in zip(imported.layers, xor.layers):
+        assert (a.weights == b.weights).all() and (a.bias == b.bias).all()
