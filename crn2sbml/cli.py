@@ -27,6 +27,7 @@ import numpy as np
 from . import __version__
 from ._atomic import atomic_path
 from ._logs import show_logs
+from ._progress import activity, progress_enabled
 from .compile import DEFAULT_READOUTS, compile_network
 from .crn import CRN, READOUT_FORMS
 from .emit import write_model
@@ -42,7 +43,6 @@ from .simulate.roadrunner import model_text
 from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
 
 EXIT_USAGE = 2
-log = logging.getLogger(__name__)
 
 
 def _floats(text: str, option: str, example: str = "concentrations such as 1,0") -> list[float]:
@@ -88,10 +88,11 @@ def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | Non
 def cmd_compile(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     inputs = _inputs(args.input, net.inputs, net.ids.inputs, [0.0] * net.n_inputs) if args.input else None
-    crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start, readouts=args.readouts)
     formats = tuple(f.strip() for f in args.formats.split(","))
-    paths = write_model(crn, args.out, formats, sbml_version=int(args.sbml_version.split(".")[1]),
-                        rate_constants=args.rate_constants)
+    with activity(f"compiling {net.name}"):  # drawn only if it takes over a second (large networks)
+        crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start, readouts=args.readouts)
+        paths = write_model(crn, args.out, formats, sbml_version=int(args.sbml_version.split(".")[1]),
+                            rate_constants=args.rate_constants)
     print(f"{net.name}: {len(crn.species)} species, {len(crn.reactions)} reactions, "
           f"{len(crn.parameters) + 1} parameters (layers {'-'.join(map(str, net.sizes))})")
     for name, path in paths.items():
@@ -123,20 +124,17 @@ def _plot(tc, path: str) -> None:
     plt.close(fig)
 
 
-def _announce_jit(crn: CRN, sbml: str, no_cache: bool) -> None:
-    """A notice before a long roadrunner compile (minutes above ~20,000 reactions)."""
+def _jit_notice(crn: CRN, sbml: str, no_cache: bool) -> str:
+    """What a long roadrunner load is doing (minutes above ~20,000 reactions); '' for a small model."""
     from .simulate.roadrunner import CACHE_MIN_REACTIONS, cache_file, default_cache_dir
 
     n = len(crn.reactions)
     if n < CACHE_MIN_REACTIONS:
-        return
+        return ""
     folder = None if no_cache else default_cache_dir()
     if folder is not None and cache_file(sbml, folder).is_file():
-        log.info(f"crn2sbml: loading the compiled model from the cache ({folder})")
-    else:
-        where = f"; it is then cached in {folder}" if folder is not None else ""
-        log.info(f"crn2sbml: roadrunner JIT-compiles {n:,} reactions (about 4 s at 5,000, 11 min at 80,000 on 2 "
-                 f"cores{where})")
+        return "roadrunner: loading the compiled model from the cache"
+    return f"roadrunner JIT, {n:,} reactions (about 4 s at 5,000, 11 min at 80,000; cached after)"
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -149,11 +147,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"crn2sbml: note: rate constant edited by hand since compile: {edit}", file=sys.stderr)
     # roadrunner and COPASI load the file's own SBML; numpy and batch work from the IR
     options = {"sbml": loaded.sbml} if args.backend == "copasi" and loaded.sbml is not None else {}
+    notice = ""
     if args.backend == "roadrunner":  # the text is emitted once, for the notice and the load
         options.update(sbml=model_text(crn, loaded.sbml), cache=False if args.no_cache else None)
-        _announce_jit(crn, options["sbml"], args.no_cache)
+        notice = _jit_notice(crn, options["sbml"], args.no_cache)
     reference = Reference(net, crn) if net is not None else None
-    with get_simulator(args.backend, crn, **options) as sim:
+    with activity(notice, enabled=bool(notice), delay=0.0):
+        sim = get_simulator(args.backend, crn, **options)
+    with sim:
         ss = find_steady_state(sim, reference)
         # without a network there is no settling bound: show the span the acceptance policy simulated
         t_end = args.time if args.time is not None else (
@@ -411,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--accept-edits", action="store_true",
                    help="accept rate constants edited by hand since compile: validate the model as the network it "
                    "now encodes (default: an edited model fails the structure check, listing each edit)")
-    v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    v.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     v.set_defaults(func=cmd_validate)
     from .export import CHEMISTRIES
 
@@ -453,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init", help="start from this network JSON (fine-tuning, e.g. an imported ReLU network)")
     t.add_argument("--name", default="trained", help="network name (default 'trained')")
     t.add_argument("--out", default="net.json", help="network JSON to write (default net.json)")
-    t.add_argument("--quiet", action="store_true", help="no per-iteration loss on stderr")
+    t.add_argument("--quiet", action="store_true", help="no progress bar (iterations, loss) on stderr")
     t.set_defaults(func=cmd_train)
 
     w = sub.add_parser("sweep", help="a network over inputs x eps x speed factor, on dask (exit 1 if a point fails)")
@@ -473,11 +474,68 @@ def build_parser() -> argparse.ArgumentParser:
                    "(about 4x the cost of the rest)")
     w.add_argument("--chunk", type=int, default=500, help="inputs per task (default 500)")
     w.add_argument("--out", required=True, help="folder for sweep.json, sweep.csv and sweep.png")
-    w.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    w.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     add_executor_options(w)
     w.set_defaults(func=cmd_sweep)
     add_predict_parser(sub)
+    for name, command in sub.choices.items():
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+        command.epilog = examples_epilog(EXAMPLES[name])
+        if "--quiet" not in command._option_string_actions:
+            command.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
+
+
+# Every subcommand's --help ends with these: real commands on the files in
+# models/, run from the repository's root (tests/test_help_examples.py runs
+# each one, its --out and --report in a temporary folder)
+EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "compile": (
+        ("SBML, Antimony and the plain-text CRN of the XOR network", "crn2sbml compile models/xor.json --out build/xor"),
+        ("SBML only, rate constants local to each reaction (faster roadrunner loads)",
+         "crn2sbml compile models/xor.json --out build/xor-local --formats sbml --rate-constants local"),
+    ),
+    "simulate": (
+        ("the compiled model at input (1, 0): time course and checked steady state",
+         "crn2sbml simulate models/xor/xor.xml --input 1,0"),
+        ("straight from the network file, numpy backend, machine-readable",
+         "crn2sbml simulate models/xor.json --input 0,1 --backend numpy --json"),
+    ),
+    "validate": (
+        ("every check, with report.json and report.html",
+         "crn2sbml validate models/xor/xor.xml --network models/xor.json --report build/xor-report"),
+        ("three quick checks of a network file", "crn2sbml validate models/xor.json --checks sbml,structure,fixed_point"),
+    ),
+    "export": (
+        ("the wet-lab sheet and a Tellurium script, 1 unit = 10 nM",
+         "crn2sbml export models/xor.json --format sheet,tellurium --concentration-unit 10nM --out build/xor-export"),
+        ("a COMBINE archive (SBML + SED-ML) of the compiled model",
+         "crn2sbml export models/xor/xor.xml --format omex --out build/xor-omex"),
+    ),
+    "import": (
+        ("an ONNX model (Gemm + Relu) as a network file at eps 0.001",
+         "crn2sbml import models/xor/xor.onnx --out xor-imported.json --epsilon 0.001"),
+    ),
+    "train": (
+        ("XOR from a CSV file, one hidden layer of 4, rate constants at most 20",
+         "crn2sbml train models/xor/xor_data.csv --target y --hidden 4 --max-weight 20 --out xor-trained.json"),
+    ),
+    "sweep": (
+        ("20 sampled inputs x 2 eps x 2 speed factors, in this process",
+         "crn2sbml sweep models/xor.json --eps 0.1,0.01 --speed 1,10 --samples 20 --serial --out build/xor-sweep"),
+    ),
+    "predict": (
+        ("the steady-state outputs of every row of a CSV file, beside the forward pass",
+         "crn2sbml predict models/xor.json --inputs-file models/xor/xor_inputs.csv --out xor-predictions.csv"),
+        ("the outputs at readout times 1 and 5",
+         "crn2sbml predict models/xor/xor.xml --inputs-file models/xor/xor_inputs.csv --times 1,5 "
+         "--out xor-at-times.csv"),
+    ),
+}
+
+
+def examples_epilog(examples: Sequence[tuple[str, str]]) -> str:
+    return "examples:\n" + "\n".join(f"  # {what}\n  {command}" for what, command in examples)
 
 
 # --- predict ------------------------------------------------------------------------
@@ -547,8 +605,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "points", 2) < 2:
         parser.error("--points must be at least 2")
     try:
-        # the library logs its progress; the command shows it on stderr unless --quiet
-        with show_logs(logging.WARNING if getattr(args, "quiet", False) else logging.INFO):
+        # the library logs and draws progress bars; the command shows them on stderr unless --quiet
+        quiet = getattr(args, "quiet", False)
+        with show_logs(logging.WARNING if quiet else logging.INFO), progress_enabled(not quiet):
             return args.func(args)
     except Crn2SbmlError as exc:
         print(f"crn2sbml: error: {exc}", file=sys.stderr)

@@ -139,6 +139,11 @@ class CRN:
                 if s not in species:
                     raise NetworkError(f"reaction {r.id} uses unknown species '{s}'")
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from ._html import crn_html
+
+        return crn_html(self)
+
     # --- lookups -----------------------------------------------------------
     @cached_property
     def species_index(self) -> dict[str, int]:

@@ -260,6 +260,11 @@ class Network:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from ._html import network_html
+
+        return network_html(self)
+
     # --- the oracle --------------------------------------------------------
     def check_input(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
         """Validate inputs: shape (n_inputs,) or (batch, n_inputs), finite, and

@@ -25,7 +25,6 @@ Regression: mean squared error.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import time
@@ -35,12 +34,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from scipy.optimize import minimize
 
+from ._progress import Bar
 from .activations import get_activation
 from .errors import InputError, NetworkError
 from .network import Layer, Network, check_identifier
 
 TASKS = ("classify", "regress")
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -333,18 +332,13 @@ class _Objective:
 
 
 class _Progress:
-    """Logs the loss at INFO at most once per ``every`` seconds (and at the end)."""
+    """A progress bar over the iterations with the current loss (stderr, terminals only)."""
 
-    def __init__(self, enabled: bool, every: float = 1.0):
-        self.enabled, self.every, self.last, self.k = enabled, every, 0.0, 0
+    def __init__(self, enabled: bool, total: int):
+        self.bar = Bar(total=total, desc="L-BFGS-B", unit="iter", enabled=enabled)
 
-    def __call__(self, loss: float, final: bool = False) -> None:
-        self.k += 1
-        now = time.monotonic()
-        if self.enabled and (final or now - self.last >= self.every):
-            self.last = now
-            log.info(f"  iteration {self.k:5d}  loss {loss:.6g}")
-
+    def __call__(self, loss: float) -> None:
+        self.bar.update(status=f"loss {loss:.6g}")
 
 @dataclass(frozen=True)
 class _Optimum:
@@ -357,8 +351,8 @@ def _minimise(objective: Callable[[np.ndarray], tuple[float, np.ndarray]], start
               bounds: list[tuple[float | None, float | None]] | None, max_iter: int, ftol: float,
               progress: bool | Callable[[float], None]) -> _Optimum:
     """Full-batch L-BFGS-B with the exact gradient; ``progress`` is called
-    with the loss after each iteration (True: logged, throttled)."""
-    report = progress if callable(progress) else _Progress(bool(progress))
+    with the loss after each iteration (True: a progress bar)."""
+    report = progress if callable(progress) else _Progress(bool(progress), int(max_iter))
     history: list[float] = []
 
     def callback(vec: np.ndarray) -> None:
@@ -366,10 +360,12 @@ def _minimise(objective: Callable[[np.ndarray], tuple[float, np.ndarray]], start
         history.append(loss)
         report(loss)
 
-    res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
-                   options={"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": ftol, "gtol": 1e-9})
-    if isinstance(report, _Progress):
-        report(float(res.fun), final=True)
+    try:
+        res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
+                       options={"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": ftol, "gtol": 1e-9})
+    finally:
+        if isinstance(report, _Progress):
+            report.bar.close()
     return _Optimum(res.x, int(res.nit), history)
 
 
@@ -435,8 +431,8 @@ def train(
     an imported ReLU network turned into sigma_eps); ``hidden``,
     ``activation``, ``input_range`` and ``feature_names`` are then ignored.
     L-BFGS-B stops after ``max_iter`` iterations or when the relative
-    decrease of the loss falls below ``ftol``. ``progress``: True logs the
-    loss (logger ``crn2sbml.training``, INFO); a callable gets it instead."""
+    decrease of the loss falls below ``ftol``. ``progress``: True shows a
+    progress bar with the loss (stderr, terminals only); a callable gets the loss instead."""
     start = time.monotonic()
     _check_options(task, max_weight, l1, l2)
     data = _prepare_data(x, y, task)

@@ -24,7 +24,6 @@ from crn2sbml.cli import main
 from crn2sbml.errors import InputError
 from crn2sbml.sweep import (
     DaskExecutor,
-    Outcome,
     SerialExecutor,
     SweepGrid,
     Task,
@@ -32,7 +31,6 @@ from crn2sbml.sweep import (
     parameter_sweep,
     validation_sweep,
 )
-from crn2sbml.sweep.engine import Progress
 from crn2sbml.validate import Options
 from validation.__main__ import main as validation_main
 
@@ -109,19 +107,6 @@ def test_programming_errors_stop_the_sweep(dask):
     for executor in (dask, SerialExecutor()):
         with pytest.raises(TypeError):
             executor.run([Task("bad", divmod, (1, "x"))], progress=False)
-
-
-def test_progress_lines_are_throttled_but_failures_and_the_last_always_shown(caplog):
-    caplog.set_level(logging.INFO, logger="crn2sbml.sweep")
-    report = Progress(5, every=3600.0)
-    task = Task("t", divmod)
-    for k, outcome in enumerate([Outcome("a", 1), Outcome("b", 2), Outcome("c", error="InputError: bad"),
-                                 Outcome("d", 3), Outcome("e", 4)]):
-        report(Task(outcome.label, divmod, describe=(lambda v: f"value {v}") if k == 4 else None), outcome)
-    assert caplog.messages == ["[1/5] a: ok", "[3/5] c: FAILED: InputError: bad", "[5/5] e: value 4"]
-    caplog.clear()
-    Progress(1, enabled=False)(task, Outcome("t", 1))
-    assert caplog.messages == []
 
 
 def test_make_executor_options():
@@ -209,7 +194,7 @@ def test_a_failed_grid_point_is_recorded_and_the_rest_run(dask, capsys, tmp_path
     for p in by_eps[0.01]:
         assert p["error"].startswith("NetworkError: eps 0.01:") and "root" in p["error"]
         assert p["max_rel_error"] is None
-    assert "FAILED: NetworkError: eps 0.01" in err  # the progress line
+    assert "FAILED: NetworkError: eps 0.01" in err  # each failure, bar or not
     assert "2 of 4 points FAILED" in out
     assert "Traceback" not in err
 

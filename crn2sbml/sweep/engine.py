@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 import uuid
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from .._progress import Bar
 from ..errors import Crn2SbmlError, InputError, SchedulerError
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach an existing scheduler and see a worker
@@ -61,25 +61,26 @@ def attempt(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, str | N
 
 
 class Progress:
-    """'[k/n] label: ok' records (logged at INFO) as tasks complete, at most
-    one per ``every`` seconds (failures and the last task always)."""
+    """A progress bar over the tasks as they complete (stderr, terminals only;
+    see crn2sbml._progress), the last task's value beside it. A failure is
+    always reported, bar or not: '[k/n] label: FAILED: why'."""
 
-    def __init__(self, total: int, *, enabled: bool = True, every: float = 1.0):
-        self.total, self.enabled, self.every = total, enabled, every
+    def __init__(self, total: int, *, enabled: bool = True):
+        self.total = total
         self.done = 0
-        self.last = -float("inf")
+        self.bar = Bar(total=total, desc="tasks", unit="task", enabled=enabled)
 
     def __call__(self, task: Task, outcome: Outcome) -> None:
         self.done += 1
-        now = time.monotonic()
-        if not self.enabled or (outcome.ok and self.done < self.total and now - self.last < self.every):
-            return
-        self.last = now
         if outcome.ok:
             verdict = task.describe(outcome.value) if task.describe else "ok"
+            self.bar.update(status=f"{outcome.label}: {verdict}")
         else:
-            verdict = f"FAILED: {outcome.error}"
-        log.info(f"[{self.done}/{self.total}] {outcome.label}: {verdict}")
+            self.bar.update()
+            self.bar.note(f"[{self.done}/{self.total}] {outcome.label}: FAILED: {outcome.error}")
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 class Executor(ABC):
@@ -117,11 +118,14 @@ class SerialExecutor(Executor):
 
         report = Progress(len(tasks), enabled=progress)
         outcomes = []
-        with threadpool_limits(limits=1):
-            for task in tasks:
-                value, error = attempt(task.fn, task.args)
-                outcomes.append(Outcome(task.label, value, error))
-                report(task, outcomes[-1])
+        try:
+            with threadpool_limits(limits=1):
+                for task in tasks:
+                    value, error = attempt(task.fn, task.args)
+                    outcomes.append(Outcome(task.label, value, error))
+                    report(task, outcomes[-1])
+        finally:
+            report.close()
         return outcomes
 
 
@@ -154,6 +158,7 @@ class DaskExecutor(Executor):
                 outcomes[i] = Outcome(tasks[i].label, value, error)
                 report(tasks[i], outcomes[i])
         finally:  # a programming error (re-raised by result()) stops the sweep: drop the rest
+            report.close()
             self.client.cancel([f for f in futures if not f.done()])
         return outcomes  # type: ignore[return-value]  # every slot was filled
 

@@ -19,6 +19,7 @@ import time
 from dataclasses import replace
 from typing import Callable
 
+from .._progress import Bar, progress_enabled
 from ..errors import Crn2SbmlError
 from ..network import Network
 from .agreement import check_agreement
@@ -56,7 +57,6 @@ def run_check(name: str, subject: Subject, options: Options) -> CheckResult:
     except Crn2SbmlError as exc:
         result = CheckResult(name, False, f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - start
-    options.say(f"  {subject.label}: {name} {result.status} ({seconds:.1f} s)")
     reason = " ".join(result.reason.split())  # one line: simulator messages can span several
     return replace(result, reason=reason, seconds=seconds)
 
@@ -79,8 +79,13 @@ def validate(
     subject = load_subject(model, network, accept_edits=accept_edits)
     ranges = options.sampling_ranges(subject.crn)  # InputError before any check runs
     names = tuple(CHECKS) if checks is None else checks
-    try:
-        results = tuple(run_check(name, subject, options) for name in names)
+    results = []
+    try:  # the simulators' load spinners (subject.simulator) follow options.progress too
+        with progress_enabled(options.progress), Bar(total=len(names), desc=subject.label, unit="check") as bar:
+            for name in names:
+                bar.status(name)
+                results.append(run_check(name, subject, options))
+                bar.update()
     finally:
         subject.close()
     settings = {k: v for k, v in vars(options).items() if k != "progress"}
@@ -88,7 +93,7 @@ def validate(
     settings["reference"] = REFERENCE_KINDS[subject.reference_kind]
     if subject.model.edits:
         settings["hand_edits"] = [str(e) for e in subject.model.edits]
-    return ValidationReport(subject.label, subject.source, results, settings, time.perf_counter() - start)
+    return ValidationReport(subject.label, subject.source, tuple(results), settings, time.perf_counter() - start)
 
 
 REFERENCE_KINDS = {

@@ -18,6 +18,18 @@ from .subject import Options, Subject, no_network, not_simulable
 COPASI_ALL_INPUTS_MAX_REACTIONS = 1000
 
 
+def agreement_inputs(subject: Subject, options: Options) -> tuple[np.ndarray, str]:
+    """The inputs every simulator is compared on, and how they were chosen:
+    the sampling range's corners and midpoint, or on a large model (more than
+    ``options.large_model_reactions`` reactions) a random sample."""
+    n = len(subject.crn.reactions)
+    if n <= options.large_model_reactions:
+        return options.inputs(subject.crn, options.agreement_inputs, salt=11), "all"
+    xs = options.inputs(subject.crn, 3 + options.agreement_sample_inputs, salt=11)[3:]  # after the corners and midpoint
+    return xs, (f"random sample of {len(xs)} input(s) (seed {options.seed}): the model has {n} reactions > "
+                f"{options.large_model_reactions}")
+
+
 def _skip_reason(name: str, subject: Subject, options: Options) -> str:
     n = len(subject.crn.reactions)
     if name == "roadrunner":
@@ -34,7 +46,7 @@ def check_agreement(subject: Subject, options: Options) -> CheckResult:
     if subject.network is None and not subject.model.foreign:
         return no_network("agreement", subject)
     crn = subject.crn
-    xs = options.inputs(crn, 3, salt=11)
+    xs, sample = agreement_inputs(subject, options)
     sims, skipped = {}, {}
     for name in backends_with(Capability.STEADY_STATE):
         why = _skip_reason(name, subject, options)
@@ -48,7 +60,8 @@ def check_agreement(subject: Subject, options: Options) -> CheckResult:
     # COPASI's Newton takes seconds per input on thousands of reactions: one input there
     copasi_inputs = len(xs) if len(crn.reactions) <= COPASI_ALL_INPUTS_MAX_REACTIONS else 1
     values: dict[str, list[np.ndarray]] = {name: [] for name in sims}
-    figures: dict = {"simulators": list(sims), "inputs": xs, "tolerance_rel": options.rtol, "not_run": skipped,
+    figures: dict = {"simulators": list(sims), "inputs": xs, "sample": sample, "tolerance_rel": options.rtol,
+                     "not_run": skipped,
                      "checked_against_network": subject.reference is not None}
     for i, x in enumerate(xs):
         for name, sim in sims.items():
@@ -75,4 +88,6 @@ def check_agreement(subject: Subject, options: Options) -> CheckResult:
         pair = max(pairs, key=pairs.get)
         return CheckResult("agreement", False, f"{pair}: steady states differ by {worst:.3g} (tolerance {options.rtol:g})", figures)
     note = "".join(f"; {why}" for why in skipped.values())
-    return CheckResult("agreement", True, f"{', '.join(names)} agree on {len(xs)} inputs to {worst:.1e}{note}", figures)
+    sampled = "" if sample == "all" else f" (a {sample})"
+    return CheckResult("agreement", True, f"{', '.join(names)} agree on {len(xs)} inputs{sampled} to {worst:.1e}{note}",
+                       figures)

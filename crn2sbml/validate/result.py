@@ -103,10 +103,16 @@ class ValidationReport:
         return json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n"
 
     def summary(self) -> str:
+        """One line per check: verdict, name, wall time, reason."""
         lines = [f"{self.model}: {'PASS' if self.passed else 'FAIL'} ({self.seconds:.1f} s)"]
         for c in self.checks:
-            lines.append(f"  {'ok' if c.passed else c.status:<4s} {c.name:<12s} {c.reason}")
+            lines.append(f"  {'ok' if c.passed else c.status:<4s} {c.name:<12s} {c.seconds:6.1f} s  {c.reason}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from .._html import report_body
+
+        return report_body(self)
 
 
 def json_safe(value: Any) -> Any:

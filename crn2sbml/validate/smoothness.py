@@ -47,7 +47,6 @@ FD_FLOOR = 1e-2  # ... taken of max(k, FD_FLOOR): on a tiny k (1e-4 in a trained
 def fd_step(value: float) -> float:
     """Absolute central-difference step of a rate constant (never below half its value: rates stay positive)."""
     return min(FD_STEP * max(abs(value), FD_FLOOR), 0.5 * abs(value))
-ROADRUNNER_FD_SAMPLE = 8  # parameters differenced in roadrunner when getuCC is too slow
 UCC_RTOL = 1e-3  # getuCC differentiates with roadrunner's own (global, left alone) MCA step size
 IFT_RTOL = 1e-8  # two exact derivations: they agree to rounding
 SWEEP_POINTS = 81
@@ -131,19 +130,22 @@ def _numpy_fd(subject: Subject, x: np.ndarray, params: list[Parameter], horizon:
 def _roadrunner(subject: Subject, x: np.ndarray, params: list[Parameter], horizon: float,
                 options: Options) -> tuple[str, list[int], np.ndarray]:
     """roadrunner's own sensitivities (getuCC) on small models, else central
-    differences of its steady state on a sample, through the Simulator
+    differences of its steady state, on a random sample of
+    ``options.roadrunner_parameters`` of ``params``, through the Simulator
     protocol only (rate overrides last for one call)."""
     sim = subject.simulator("roadrunner")
     crn = subject.crn
     readout = subject.readout_matrix[0]  # (n_outputs, n): outputs = state @ A.T + c
+    picks = [int(i) for i in sorted(options.rng(10).choice(len(params), size=min(options.roadrunner_parameters,
+                                                                                  len(params)), replace=False))]
+    sample = f"{len(picks)} sampled parameters" if len(picks) < len(params) else f"all {len(params)} parameters"
     if len(crn.reactions) <= options.ucc_max_reactions:
         assert subject.reference is not None
         ss = find_steady_state(sim, subject.reference, inputs=x, rtol=options.rtol)  # the state getuCC linearises at
         used = [s for s, col in zip(sim.species, np.any(readout != 0, axis=0)) if col]
-        d = sim.sensitivities(ss.values, [p.id for p in params], used, inputs=x)  # (P, len(used))
+        d = sim.sensitivities(ss.values, [params[i].id for i in picks], used, inputs=x)  # (picks, len(used))
         grads = d @ readout[:, [sim.species.index(s) for s in used]].T
-        return "roadrunner getuCC (unscaled concentration control coefficients)", list(range(len(params))), grads
-    picks = sorted(options.rng(10).choice(len(params), size=min(ROADRUNNER_FD_SAMPLE, len(params)), replace=False))
+        return f"roadrunner getuCC (unscaled concentration control coefficients) on {sample}", picks, grads
     grads = []
     for i in picks:
         p = params[i]
@@ -157,7 +159,7 @@ def _roadrunner(subject: Subject, x: np.ndarray, params: list[Parameter], horizo
             ys.append(readout @ values)
         grads.append((ys[0] - ys[1]) / (2 * fd_step(p.value)))
     return (f"central finite differences (step {FD_STEP:g} x max(k, {FD_FLOOR:g})) of roadrunner's steady state "
-            f"(time course + Newton polish) on {len(picks)} sampled parameters"), list(picks), np.array(grads)
+            f"(time course + Newton polish) on {sample}"), picks, np.array(grads)
 
 
 def _disagreement(a: np.ndarray, b: np.ndarray, scale: float) -> float:
@@ -197,6 +199,8 @@ def check_smoothness(subject: Subject, options: Options) -> CheckResult:
     figures: dict = {
         "input": x, "parameters": [p.id for p in params],
         "sample": f"random sample of {len(params)} of {len(signs)} (seed {options.seed})" if sampled else "all",
+        "roadrunner_sample": "not run" if skipped else
+        f"{len(rr_rows)} of the {len(params)} parameters (random, seed {options.seed})",
         "roadrunner_method": method, "fd_step": f"{FD_STEP:g} x max(k, {FD_FLOOR:g})",
         "tolerance": f"|a - b| <= {options.gradient_rtol:g} * (|a| + 1e-3 * max|a|)",
         "max_disagreement_implicit": err_ift, "implicit_tolerance": IFT_RTOL,
@@ -216,7 +220,7 @@ def check_smoothness(subject: Subject, options: Options) -> CheckResult:
                            f"smoothed forward pass by {sweep['max_rel_error']:.3g}", figures, plots)
     agree = (f"and numpy finite differences (to {err_np:.1e}) agree ({skipped})" if skipped else
              f"numpy finite differences (to {err_np:.1e}) and roadrunner "
-             f"({'getuCC' if ucc else f'finite differences on {len(rr_rows)}'}, to {err_rr:.1e}) agree")
+             f"({'getuCC' if ucc else 'finite differences'} on {len(rr_rows)} of them, to {err_rr:.1e}) agree")
     return CheckResult("smoothness", True, f"{len(params)} rate constants: chain rule, implicit function theorem "
                        f"(to {err_ift:.1e}), {agree}; sweep of {sweep['parameter']}: derivative jump "
                        f"{sweep['crn_max_derivative_jump']:.2g} per step vs {sweep['unsmoothed_max_derivative_jump']:.2g} "

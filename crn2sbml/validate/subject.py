@@ -3,12 +3,12 @@ network it should compute, and the run's settings."""
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from functools import cached_property
 import numpy as np
 
+from .._progress import activity
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
 from ..errors import InputError
@@ -19,8 +19,6 @@ from ..simulate import Simulator, get_simulator
 from ..simulate.batch import BatchSystem
 from ..simulate.roadrunner import cache_file, default_cache_dir
 from .result import CheckResult
-
-log = logging.getLogger("crn2sbml.validate")
 
 
 @dataclass(frozen=True)
@@ -41,15 +39,27 @@ class Options:
     max_parameters: int = 40  # gradient check on all rate constants, or a sample this big
     gradient_rtol: float = 1e-5  # gradient agreement: |a - b| <= rtol * max(|a|, scale)
     ucc_max_reactions: int = 40  # roadrunner's own sensitivities only on models this small
+    # roadrunner differentiates a random sample of the checked rate constants (getuCC costs
+    # ~0.7 s per parameter even on xor; finite differences two steady states each): the chain
+    # rule, the implicit function theorem and numpy's differences cover every one of them
+    roadrunner_parameters: int = 5
+    # a large model: cross-simulator agreement compares the simulators on a sample of
+    # agreement_sample_inputs random inputs instead of agreement_inputs (the corners and the
+    # midpoint); the fixed-point and convergence checks already hold every simulator's state
+    # to the forward pass on many inputs, and COPASI's import is the fixed part of the cost
+    large_model_reactions: int = 1000
+    agreement_inputs: int = 3
+    agreement_sample_inputs: int = 1
     copasi_max_reactions: int = 5000
     # roadrunner's JIT grows about quadratically (docs/design.md section 4: 17 min for
     # 80,000 reactions); above this, checks use the numpy and batch simulators
     # unless the compiled model is already in the cache
     roadrunner_max_reactions: int = 20000
-    progress: bool = False  # one line per check, logged at INFO
+    progress: bool = False  # a progress bar over the checks (stderr, terminals only)
 
     def __post_init__(self) -> None:
-        for count in ("fixed_point_inputs", "sweep_inputs", "sweep_states", "roadrunner_sample", "max_parameters"):
+        for count in ("fixed_point_inputs", "sweep_inputs", "sweep_states", "roadrunner_sample", "max_parameters",
+                      "roadrunner_parameters", "large_model_reactions", "agreement_inputs", "agreement_sample_inputs"):
             value = getattr(self, count)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise InputError(f"validation option {count} is {value!r}; give a whole number >= 1")
@@ -105,11 +115,6 @@ class Options:
         draws = self.rng(salt).uniform(lo, hi, size=(max(count - 3, 0), len(lo)))
         return np.vstack([*fixed, draws])[:count]
 
-    def say(self, text: str) -> None:
-        """Progress through logging (logger ``crn2sbml.validate``); the command line decides what is shown."""
-        if self.progress:
-            log.info(text)
-
 
 @dataclass(frozen=True, eq=False)
 class Subject:
@@ -163,7 +168,9 @@ class Subject:
         if name not in self._simulators:
             self.model.require_simulable()
             options = {"sbml": self.sbml} if name in ("roadrunner", "copasi") else {}
-            self._simulators[name] = get_simulator(name, self.crn, **options)
+            # roadrunner's JIT and COPASI's SBML import take seconds to minutes on large models
+            with activity(f"{name}: loading {len(self.crn.reactions):,} reactions"):
+                self._simulators[name] = get_simulator(name, self.crn, **options)
         return self._simulators[name]
 
     def close(self) -> None:
