@@ -34,6 +34,7 @@ from .emit.sbml import RATE_CONSTANTS
 from .errors import Crn2SbmlError, InputError
 from .formats import COMPILE, EXPORT, formats_help, output_formats
 from .loader import load_model
+from .names import named_values
 from .network import Network, load_network
 from .reference import Reference
 from .simulate import BACKENDS, Capability, find_steady_state, get_simulator
@@ -56,6 +57,17 @@ def _floats(text: str, option: str, example: str = "concentrations such as 1,0")
     return values
 
 
+def _inputs(text: str, names, ids, base) -> list[float]:
+    """--input as values in order (1,0) or by name (x1=1,x2=0; inputs not named keep ``base``)."""
+    if "=" not in text:
+        return _floats(text, "--input")
+    named = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        named[name.strip()] = _floats(value, "--input", "name=value pairs such as x1=1,x2=0")[0]
+    return named_values(named, names, ids, base).tolist()
+
+
 def _input_range(text: str | None, example: str) -> tuple[float, float] | None:
     """--input-range low,high."""
     if text is None:
@@ -75,7 +87,7 @@ def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | Non
 
 def cmd_compile(args: argparse.Namespace) -> int:
     net = load_network(args.network)
-    inputs = _floats(args.input, "--input") if args.input else None
+    inputs = _inputs(args.input, net.inputs, net.ids.inputs, [0.0] * net.n_inputs) if args.input else None
     crn = compile_network(net, speed=args.speed, inputs=inputs, start=args.start, readouts=args.readouts)
     formats = tuple(f.strip() for f in args.formats.split(","))
     paths = write_model(crn, args.out, formats, sbml_version=int(args.sbml_version.split(".")[1]),
@@ -132,7 +144,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     loaded.require_simulable()
     crn, net = loaded.crn, loaded.network
     if args.input is not None:
-        crn = crn.with_inputs(_floats(args.input, "--input"))
+        crn = crn.with_inputs(_inputs(args.input, crn.input_names, crn.input_ids, crn.input_values))
     for edit in loaded.edits:
         print(f"crn2sbml: note: rate constant edited by hand since compile: {edit}", file=sys.stderr)
     # roadrunner and COPASI load the file's own SBML; numpy and batch work from the IR
@@ -350,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("network", help="network JSON file (format in the README)")
     c.add_argument("--out", required=True, help="output folder (created if needed)")
     c.add_argument("--speed", type=float, default=1.0, help="global speed factor kappa (default 1)")
-    c.add_argument("--input", help="initial input concentrations stored in the model, e.g. 1,0")
+    c.add_argument("--input", help="initial input concentrations stored in the model, e.g. 1,0 or x1=1,x2=0")
     c.add_argument("--start", choices=["bound", "zero"], default="bound",
                    help="neurons' initial state: above their fixed point, so plain steady-state solvers land on it "
                         "(bound, default), or 0 (zero)")
@@ -367,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="time course and checked steady state beside the network's output")
     s.add_argument("model", help="network JSON file, or an SBML file (crn2sbml's own, edited, or any mass-action model)")
-    s.add_argument("--input", help="input concentrations, e.g. 1,0 (default: the model's own)")
+    s.add_argument("--input", help="input concentrations, e.g. 1,0 or by name x1=1 (default: the model's own)")
     s.add_argument("--backend", default="roadrunner", choices=sorted(BACKENDS))
     s.add_argument("--speed", type=float, help="override the speed factor kappa")
     s.add_argument("--time", type=float, help="time-course length (default: the convergence bound)")

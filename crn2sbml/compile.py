@@ -15,9 +15,10 @@ import numpy as np
 
 from .activations import Rail
 from .crn import CRN, READOUT_FORMS, LayerInfo, Parameter, Reaction, Species
-from .errors import NetworkError
+from .errors import InputError, NetworkError
 from .inputs import encode_input, input_encoding
-from .network import Layer, Network
+from .names import hidden_species_id, parameter_id, rail_id, reaction_id, unit_tag, weight_parameter_id
+from .network import LARGEST_NUMBER, SMALLEST_NUMBER, Layer, Network, check_number
 from .theory import fixed_point_bounds
 
 # How emitted models show multi-rail units' signed values unless told
@@ -31,10 +32,6 @@ DEFAULT_READOUTS = "rules"
 STARTS = ("bound", "zero")
 
 
-def hidden_species_id(layer: int, unit: int) -> str:
-    return f"h{layer}_{unit}"
-
-
 Side = tuple[tuple[str, int], ...]
 
 
@@ -45,10 +42,6 @@ def _power_term(species: str, power: int, k: float) -> tuple[Side, Side]:
         return (), ((species, 1),)
     n = power + (1 if k > 0 else -1)
     return ((species, power),), (((species, n),) if n > 0 else ())
-
-
-def _rail_id(base: str, rail: Rail) -> str:
-    return f"{base}_{rail.suffix}" if rail.suffix else base
 
 
 @dataclass(frozen=True)
@@ -92,17 +85,22 @@ def compile_network(
         raise NetworkError(f"readouts is {readouts!r}; use one of {', '.join(READOUT_FORMS)}")
     if start not in STARTS:
         raise NetworkError(f"start is {start!r}; use one of {', '.join(STARTS)}")
+    try:
+        speed = check_number(speed, "speed")
+    except (TypeError, ValueError):
+        raise NetworkError(f"speed is {speed!r}; the speed factor must be a finite number > 0") from None
     # the bound is rounded up to 4 significant digits: short numbers in the files
-    tops = [_round_up(hi) for _, hi in fixed_point_bounds(network)] if start == "bound" else None
+    tops = _tops(network, speed) if start == "bound" else None
+    ids = network.ids  # safe ids: a reserved name is mapped, and keeps its name (crn2sbml.names)
     species: list[Species] = []
     prev: list[_Unit] = []
-    for i, name in enumerate(network.inputs):
+    for i, name in enumerate(ids.inputs):
         bounds = network.input_ranges[i] if network.input_ranges else None
         rails, offset = input_encoding(bounds)
-        ids = tuple(_rail_id(name, r) for r in rails)
-        for r, (sid, value) in enumerate(zip(ids, encode_input(float(x0[i]), bounds))):
-            species.append(Species(sid, "input", 0, i, value, r))
-        prev.append(_Unit(ids, tuple(r.suffix for r in rails), tuple(r.readout for r in rails), offset))
+        rails_ids = tuple(rail_id(name, r.suffix) for r in rails)
+        for r, (sid, value) in enumerate(zip(rails_ids, encode_input(float(x0[i]), bounds))):
+            species.append(Species(sid, "input", 0, i, _input_value(value, network.inputs[i]), r))
+        prev.append(_Unit(rails_ids, tuple(r.suffix for r in rails), tuple(r.readout for r in rails), offset))
     parameters: list[Parameter] = []
     reactions: list[Reaction] = []
     n_layers = len(network.layers)
@@ -110,7 +108,7 @@ def compile_network(
         last = l == n_layers
         fn = layer.fn
         rails = fn.rails
-        names = list(network.outputs) if last else [hidden_species_id(l, j) for j in range(layer.n_out)]
+        names = list(ids.outputs) if last else [hidden_species_id(l, j) for j in range(layer.n_out)]
         terms = fn.q_terms(layer.epsilon)
         role = "output" if last else "hidden"
         # rates equal |w|, |b| only for single plain rails fed by plain units;
@@ -121,32 +119,35 @@ def compile_network(
         for j, base in enumerate(names):
             row = layer.weights[j]
             b_eff = float(layer.bias[j] + row @ shift) if shift.any() else float(layer.bias[j])
-            ids = tuple(_rail_id(base, r) for r in rails)
-            for r, (rail, y) in enumerate(zip(rails, ids)):
+            unit_ids = tuple(rail_id(base, r.suffix) for r in rails)
+            for r, (rail, y) in enumerate(zip(rails, unit_ids)):
                 species.append(Species(y, role, l, j, 0.0 if tops is None else float(tops[l - 1][j, r]), r))
-                tag = f"L{l}_u{j}" + (f"_{rail.suffix}" if rail.suffix else "")
+                tag = unit_tag(l, j, rail.suffix)
                 for term in terms:
-                    pid = f"{term.role}_{tag}"
+                    pid = parameter_id(term.role, tag)
+                    _rate(abs(term.coefficient), speed, f"layers[{l - 1}] (its {term.role} term)")
                     parameters.append(Parameter(pid, abs(term.coefficient), term.role, l, j, rail=r))
-                    reactions.append(Reaction(f"R_{pid}", *_power_term(y, term.power, term.coefficient), pid))
+                    reactions.append(Reaction(reaction_id(pid), *_power_term(y, term.power, term.coefficient), pid))
                 for i in np.flatnonzero(row):
                     src = prev[i]
                     for sr, (x, suffix, a) in enumerate(zip(src.species, src.suffixes, src.readout)):
                         w = rail.scale * float(row[i]) * a
                         if w == 0.0:
                             continue
-                        pid = f"w_{tag}_i{i}" + (f"_{suffix}" if suffix else "")
+                        pid = weight_parameter_id(tag, int(i), suffix)
                         origin = None if exact else float(row[i])
+                        _rate(abs(w), speed, f"layers[{l - 1}].weights[{j}][{i}]")
                         parameters.append(Parameter(pid, abs(w), "weight", l, j, int(i), r, sr, origin))
                         products = ((x, 1), (y, 2)) if w > 0 else ((x, 1),)
-                        reactions.append(Reaction(f"R_{pid}", ((x, 1), (y, 1)), products, pid))
+                        reactions.append(Reaction(reaction_id(pid), ((x, 1), (y, 1)), products, pid))
                 b = rail.scale * b_eff + rail.shift
                 origin = None if exact else float(layer.bias[j])
                 if b != 0.0 or (origin is not None and origin != 0.0):
-                    pid = f"b_{tag}"
+                    pid = parameter_id("b", tag)
+                    _rate(abs(b), speed, f"layers[{l - 1}].bias[{j}]")
                     parameters.append(Parameter(pid, abs(b), "bias", l, j, rail=r, origin=origin))
-                    reactions.append(Reaction(f"R_{pid}", *_power_term(y, 1, b), pid))
-            units.append(_Unit(ids, tuple(r.suffix for r in rails), tuple(r.readout for r in rails), fn.offset))
+                    reactions.append(Reaction(reaction_id(pid), *_power_term(y, 1, b), pid))
+            units.append(_Unit(unit_ids, tuple(r.suffix for r in rails), tuple(r.readout for r in rails), fn.offset))
         prev = units
     return CRN(
         name=network.name,
@@ -160,13 +161,49 @@ def compile_network(
         description=network.description,
         input_ranges=network.input_ranges,
         readout_form=readouts,
+        input_labels=network.inputs if ids.inputs != network.inputs else (),
+        output_labels=network.outputs if ids.outputs != network.outputs else (),
     )
+
+
+def _rate(value: float, speed: float, where: str) -> None:
+    """A rate constant derived from ``where`` must be writable, and so must
+    its product with the speed factor, which every kinetic law computes."""
+    try:
+        check_number(value, f"the rate constant from {where}")
+    except NetworkError as exc:
+        raise NetworkError(f"{exc} (rates are |weight| times the rail's scale)") from None
+    if value * speed > LARGEST_NUMBER:
+        raise NetworkError(f"the rate constant from {where} ({value!r}) times the speed factor {speed!r} overflows "
+                           f"the largest number a model can hold ({LARGEST_NUMBER!r}); lower the speed or the weight")
+
+
+def _input_value(value: float, name: str) -> float:
+    try:
+        return check_number(value, f"input '{name}'")
+    except NetworkError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _tops(network: Network, speed: float) -> list[np.ndarray]:
+    """The start values at the fixed point's upper bound, each writable."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        tops = [_round_up(hi) for _, hi in fixed_point_bounds(network)]
+    for l, top in enumerate(tops):
+        mag = np.abs(top)
+        bad = np.argwhere(~((mag == 0) | ((mag >= SMALLEST_NUMBER) & (mag <= LARGEST_NUMBER))))
+        if bad.size:
+            j = int(bad[0][0])
+            raise NetworkError(f"the start value of layer {l + 1} unit {j} (an upper bound of its fixed point) is "
+                               f"{top[tuple(bad[0])]!r}: layers[{l}].weights or .bias are too large for a model's "
+                               "numbers; rescale the network or compile with start 'zero'")
+    return tops
 
 
 def start_at_bound(crn: CRN, network: Network) -> CRN:
     """``crn`` with every neuron species' initial value at its compile-time
     upper bound (compile_network(start="bound")); rates and inputs unchanged."""
-    tops = [_round_up(hi) for _, hi in fixed_point_bounds(network)]
+    tops = _tops(network, crn.speed)
     return replace(crn, species=tuple(
         s if s.boundary else replace(s, initial=float(tops[s.layer - 1][s.unit, s.rail])) for s in crn.species))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from .activations import Rail, get_activation
 from .activations.base import Params
 from .errors import InputError, NetworkError
 from .inputs import Bounds, check_inputs, encode_input, input_encoding
+from .names import model_id_candidates, named_values, reserved_reason
 
 SPECIES_ROLES = ("input", "hidden", "output")
 # How the emitters expose each multi-rail unit's signed value (CRN.readouts):
@@ -110,6 +111,10 @@ class CRN:
     description: str = field(default="", compare=False)
     input_ranges: tuple[Bounds, ...] = ()  # as declared by the network
     readout_form: str = field(default="rules", compare=False)  # one of READOUT_FORMS: emitters only
+    # the network's names of the inputs and outputs where they differ from
+    # their ids (crn2sbml.names: a reserved name is mapped to a safe id); () = the ids
+    input_labels: tuple[str, ...] = field(default=(), compare=False)
+    output_labels: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.readout_form not in READOUT_FORMS:
@@ -121,6 +126,10 @@ class CRN:
             if item.id in ids:
                 raise NetworkError(f"id '{item.id}' is used twice; every species, parameter and reaction id must be unique")
             ids.add(item.id)
+        for label, given in (("input", self.input_labels), ("output", self.output_labels)):
+            if given and len(given) != len(getattr(self, f"{label}_ids")):
+                raise NetworkError(f"{len(given)} {label} names given for {len(getattr(self, f'{label}_ids'))} "
+                                   f"{label}s")
         params = self.parameter_index
         species = self.species_index
         for r in self.reactions:
@@ -192,12 +201,37 @@ class CRN:
         return tuple(self.readout(layer, u).id for u in range(size))
 
     @cached_property
-    def input_names(self) -> tuple[str, ...]:
+    def input_ids(self) -> tuple[str, ...]:
+        """Each input's id in the model: its species (or, for two rails, its readout)."""
         return self._names(0, len({s.unit for s in self.inputs}))
 
     @cached_property
-    def output_names(self) -> tuple[str, ...]:
+    def output_ids(self) -> tuple[str, ...]:
         return self._names(len(self.layers), self.layers[-1].size) if self.layers else ()
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The inputs as the network names them: what the CLI and the API take and report."""
+        return self.input_labels or self.input_ids
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.output_labels or self.output_ids
+
+    def label(self, layer: int, unit: int) -> str:
+        """What the user calls a unit: an input's or output's name, else its id."""
+        if layer == 0:
+            return self.input_names[unit]
+        if layer == len(self.layers):
+            return self.output_names[unit]
+        return self.readout(layer, unit).id
+
+    @cached_property
+    def model_id(self) -> str:
+        """The model's id: the network's name unless reserved or used by an element of the model."""
+        used = {i.lower() for i in (*self.species_index, *self.parameter_index, *(r.id for r in self.reactions),
+                                    *(r.id for r in self.readouts), *self.input_names, *self.output_names)}
+        return next(c for c in model_id_candidates(self.name) if not reserved_reason(c) and c.lower() not in used)
 
     def output_values(self, concentrations: dict[str, float]) -> np.ndarray:
         last = len(self.layers)
@@ -261,6 +295,12 @@ class CRN:
         """The network-level (signed) input values the input species encode."""
         conc = {s.id: s.initial for s in self.inputs}
         return np.array([self.readout(0, u).value(conc) for u in range(len(self.input_names))], dtype=float)
+
+    def input_vector(self, named: Mapping[str, float], base: Iterable[float] | None = None) -> np.ndarray:
+        """Network-level inputs from {name: value} (names.named_values); inputs
+        not named keep ``base`` (default: the model's own values)."""
+        return named_values(named, self.input_names, self.input_ids,
+                            self.input_values if base is None else list(base))
 
     # --- derived CRNs ------------------------------------------------------
     def with_speed(self, speed: float) -> "CRN":

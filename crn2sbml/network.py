@@ -8,7 +8,6 @@ import difflib
 import json
 import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,17 +18,73 @@ from ._atomic import write_text_atomic
 from .activations import Activation, canonical_activation, get_activation
 from .activations.base import Params
 from .errors import InputError, ModelReadError, NetworkError, UnknownNameError
-from .inputs import Bounds, check_inputs
+from .inputs import Bounds, check_inputs, input_encoding
+from .names import Ids, assign_ids, check_distinct, check_name, model_id_candidates, reserved_reason
 
-_SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Words that SBML math, Antimony or our own generated ids already use.
-RESERVED_NAMES = frozenset(
-    "time avogadro pi e exponentiale true false inf infinity nan notanumber "
-    "model end species compartment const var function at in is import formula "
-    "reaction unit has delete event DNA gene operator ext core substanceOnly "
-    "exp log ln log10 sin cos tan abs sqrt pow power floor ceil ceiling min max "
-    "and or not xor piecewise delay rateOf factorial root cell kappa".split()
-)
+# --- limits, checked before anything is allocated for them ------------------------
+MAX_NETWORK_FILE_BYTES = 256 * 2**20  # a network JSON file (the 784-100-10 digits network: 2 MB)
+MAX_LAYERS = 1_000
+MAX_LAYER_WIDTH = 100_000  # units of one layer, inputs included
+MAX_WEIGHTS = 5_000_000  # weight entries over all layers (each non-zero one is a reaction per rail)
+MAX_POLYNOMIAL_DEGREE = 16  # highest power of a self term (q(y) of the polynomial neuron)
+# Every number written to a model must read back: libsbml and Antimony write
+# 15 significant digits and read subnormal numbers as NaN, so a non-zero
+# magnitude must lie in [SMALLEST_NUMBER, LARGEST_NUMBER] (15-digit bounds
+# just inside the normal double range).
+SMALLEST_NUMBER = 2.2250738585073e-308
+LARGEST_NUMBER = 1.79769313486231e308
+
+
+def check_number(value: float, where: str) -> float:
+    """``value`` (-0.0 as 0.0) if it is finite and reads back from an SBML or
+    Antimony file as written, else a NetworkError naming ``where``."""
+    v = float(value)
+    if v == 0.0:
+        return 0.0
+    if not math.isfinite(v):
+        raise NetworkError(f"{where} is {v}; every number must be finite")
+    if not SMALLEST_NUMBER <= abs(v) <= LARGEST_NUMBER:
+        raise NetworkError(
+            f"{where} is {v!r}; a non-zero number written to a model must have a magnitude in "
+            f"[{SMALLEST_NUMBER!r}, {LARGEST_NUMBER!r}] (SBML and Antimony tools cannot read back others: "
+            "subnormal numbers read as NaN, larger ones as infinity); rescale it or use 0"
+        )
+    return v
+
+
+def check_numbers(arr: np.ndarray, where: str) -> None:
+    """``check_number`` for every entry of ``arr``, naming the first bad one as ``where[i][j]``."""
+    mag = np.abs(arr)
+    bad = np.argwhere(~((mag == 0) | ((mag >= SMALLEST_NUMBER) & (mag <= LARGEST_NUMBER))))
+    if bad.size:
+        index = tuple(bad[0])
+        check_number(float(arr[index]), where + "".join(f"[{i}]" for i in index))
+
+
+def check_shape(rows: int, columns: int, where: str) -> None:
+    """A layer's size within MAX_LAYER_WIDTH (checked before its matrix exists)."""
+    for what, n in (("rows (units)", rows), ("columns (inputs)", columns)):
+        if n > MAX_LAYER_WIDTH:
+            raise NetworkError(f"{where} has {n:,} {what}; crn2sbml compiles layers of at most "
+                               f"{MAX_LAYER_WIDTH:,} units (MAX_LAYER_WIDTH)")
+
+
+def check_size(layers: int, weights: int) -> None:
+    """The network's depth and weight count within MAX_LAYERS and MAX_WEIGHTS."""
+    if layers > MAX_LAYERS:
+        raise NetworkError(f"layers has {layers:,} entries; crn2sbml compiles at most {MAX_LAYERS:,} layers "
+                           "(MAX_LAYERS)")
+    if weights > MAX_WEIGHTS:
+        raise NetworkError(f"the layers hold {weights:,} weights; crn2sbml compiles at most {MAX_WEIGHTS:,} "
+                           "(MAX_WEIGHTS)")
+
+
+def check_degree(degree: int, where: str) -> None:
+    if degree > MAX_POLYNOMIAL_DEGREE:
+        raise NetworkError(f"{where} has a term of degree {degree}; crn2sbml compiles self terms of degree at most "
+                           f"{MAX_POLYNOMIAL_DEGREE} (MAX_POLYNOMIAL_DEGREE)")
+
+
 _TOP_KEYS = ("name", "description", "epsilon", "inputs", "input_ranges", "outputs", "layers")
 _LAYER_KEYS = ("weights", "bias", "activation", "epsilon")
 
@@ -59,6 +114,9 @@ class Layer:
     activation_params: Params = ()
 
     def __post_init__(self) -> None:
+        shape = np.shape(self.weights) if isinstance(self.weights, np.ndarray) else None
+        if shape is not None and len(shape) == 2:
+            check_shape(shape[0], shape[1], "weights")
         object.__setattr__(self, "weights", _frozen(self.weights, "weights"))
         object.__setattr__(self, "bias", _frozen(self.bias, "bias"))
         try:
@@ -75,21 +133,23 @@ class Layer:
             raise NetworkError(
                 f"bias has shape {self.bias.shape}, expected ({self.weights.shape[0]},): one entry per output"
             )
+        check_shape(*self.weights.shape, "weights")
         for label, arr in (("weights", self.weights), ("bias", self.bias)):
-            bad = np.argwhere(~np.isfinite(arr))
-            if bad.size:
-                where = "".join(f"[{i}]" for i in bad[0])
-                raise NetworkError(
-                    f"{label}{where} is {arr[tuple(bad[0])]}; every weight and bias must be a finite number"
-                )
+            check_numbers(arr, label)
+            if np.signbit(arr).any() and (arr == 0).any():  # -0.0 is 0: one spelling in every file
+                object.__setattr__(self, label, _frozen(arr + 0.0, label))
         try:
             eps = float(self.epsilon)
         except (TypeError, ValueError):
             eps = math.nan
         if not math.isfinite(eps) or eps <= 0:
             raise NetworkError(f"epsilon is {self.epsilon}; it must be a finite number > 0 (e.g. 0.01)")
-        object.__setattr__(self, "epsilon", eps)
+        object.__setattr__(self, "epsilon", check_number(eps, "epsilon"))
         try:
+            # before fn.check, which allocates per power (an absurd degree was a MemoryError)
+            check_degree(max(t.power for t in fn.q_terms(eps)), "activation")
+            for t in fn.q_terms(eps):
+                check_number(t.coefficient, f"activation: the coefficient of y^{t.power}")
             fn.check(eps)
         except NetworkError as exc:
             raise NetworkError(f"activation: {exc}") from None
@@ -137,6 +197,7 @@ class Network:
         object.__setattr__(self, "layers", layers)
         if not layers:
             raise NetworkError("layers is empty; give at least one layer")
+        check_size(len(layers), sum(layer.weights.size for layer in layers))
         for i, (prev, nxt) in enumerate(zip(layers, layers[1:]), start=1):
             if nxt.n_in != prev.n_out:
                 raise NetworkError(
@@ -158,16 +219,20 @@ class Network:
                 "rows; give one name per row"
             )
         object.__setattr__(self, "input_ranges", _ranges(self.input_ranges, inputs))
-        check_identifier(self.name, "name", model=True)
-        seen: dict[str, str] = {}
+        check_name(self.name, "name")
         for label, names in (("inputs", inputs), ("outputs", outputs)):
             for k, nm in enumerate(names):
-                check_identifier(nm, f"{label}[{k}]")
-                if nm in seen:
-                    raise NetworkError(
-                        f"{label}[{k}] '{nm}' is already used by {seen[nm]}; species names must be unique"
-                    )
-                seen[nm] = f"{label}[{k}]"
+                check_name(nm, f"{label}[{k}]")
+        check_distinct((("inputs", inputs), ("outputs", outputs)))
+
+    @property
+    def ids(self) -> Ids:
+        """The ids of the inputs, outputs and model in the compiled model
+        (crn2sbml.names.assign_ids: reserved names are mapped, the names stay)."""
+        rails_in = [tuple(r.suffix for r in input_encoding(b)[0])
+                    for b in (self.input_ranges or (None,) * len(self.inputs))]
+        rails_out = tuple(r.suffix for r in self.layers[-1].fn.rails)
+        return assign_ids(self.inputs, self.outputs, self.name, rails_in, [rails_out] * len(self.outputs))
 
     # --- shape -------------------------------------------------------------
     @property
@@ -272,25 +337,15 @@ class Network:
 
 
 def check_identifier(name: object, where: str, *, model: bool = False) -> None:
-    """Species names must be free SBML/Antimony ids; a model name only needs
-    to be an id (a reserved one gets a suffix as a model id, see model_id)."""
-    if not isinstance(name, str) or not _SID.match(name):
-        raise NetworkError(
-            f"{where} is {name!r}; names must start with a letter or '_' and contain only "
-            "letters, digits and '_' (they become SBML ids)"
-        )
-    if model:
-        return
-    if name in RESERVED_NAMES or re.match(r"^(h\d+_\d+|[A-Za-z]+_L\d+_.*|R_.*)$", name):
-        raise NetworkError(
-            f"{where} '{name}' is reserved (an SBML/Antimony word or a name crn2sbml generates); "
-            "choose another name"
-        )
+    """A name an input, output or network may have (crn2sbml.names.check_name):
+    an SBML id; reserved words pass, they are mapped to safe ids."""
+    check_name(name, where)
 
 
 def model_id(name: str) -> str:
-    """The SBML/Antimony model id for a network name ('xor' is an SBML function)."""
-    return f"{name}_model" if name in RESERVED_NAMES else name
+    """The model id a network name alone would get ('xor' is an SBML function);
+    a compiled model's own is ``CRN.model_id`` (it also avoids its species ids)."""
+    return next(c for c in model_id_candidates(name) if not reserved_reason(c))
 
 
 # --- reading the JSON file ------------------------------------------------------
@@ -305,13 +360,17 @@ def _unknown_keys(obj: dict[str, Any], allowed: Sequence[str], where: str) -> No
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise NetworkError(f"{where} is {value!r}; expected a number")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer beyond the double range
-        raise NetworkError(f"{where} is an integer too large for a double; every number must be finite") from None
-    if not math.isfinite(number):
-        raise NetworkError(f"{where} is {number}; every number must be finite")
-    return number
+    if isinstance(value, int):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the double range
+            raise NetworkError(f"{where} is an integer too large for a double ({len(str(abs(value)))} digits); "
+                               f"every number must be at most {LARGEST_NUMBER!r}") from None
+        if int(number) != value:
+            raise NetworkError(f"{where} is the integer {value}, which no double holds exactly (the nearest is "
+                               f"{number!r}); write it as {number!r} if that is meant")
+        return check_number(number, where)
+    return check_number(value, where)
 
 
 def _vector(value: Any, where: str) -> list[float]:
@@ -323,6 +382,7 @@ def _vector(value: Any, where: str) -> list[float]:
 def _matrix(value: Any, where: str) -> np.ndarray:
     if not isinstance(value, list) or not value:
         raise NetworkError(f"{where} must be a non-empty list of rows (outputs x inputs)")
+    check_shape(len(value), max((len(r) for r in value if isinstance(r, list)), default=0), where)
     rows = [_vector(row, f"{where}[{i}]") for i, row in enumerate(value)]
     width = len(rows[0])
     if width == 0:
@@ -347,11 +407,31 @@ def _activation(value: Any, where: str) -> tuple[str, dict[str, Any]]:
     if isinstance(value, str):
         return value, {}
     if isinstance(value, dict) and isinstance(value.get("name"), str):
-        return value["name"], {k: v for k, v in value.items() if k != "name"}
+        params = {k: v for k, v in value.items() if k != "name"}
+        _param_numbers(params, where)
+        return value["name"], params
     raise NetworkError(
         f"{where} must be a name such as 'smoothed_relu' or an object like "
         '{"name": "leaky_relu", "negative_slope": 0.1}'
     )
+
+
+def _param_numbers(params: Any, where: str) -> None:
+    """Every number among an activation's parameters (nested: the polynomial's
+    {power: coefficient}) within the limits, before the activation reads them;
+    a polynomial power is checked against MAX_POLYNOMIAL_DEGREE here, before
+    anything is sized by it."""
+    for key, value in (params.items() if isinstance(params, dict) else ()):
+        field_name = f"{where}.{key}"
+        if isinstance(value, dict):
+            if key == "q":
+                for power in value:
+                    digits = str(power).strip()
+                    if digits.isascii() and digits.isdigit():  # int() of 5,000 digits is slow, of 20 enough
+                        check_degree(int(digits) if len(digits) < 20 else MAX_POLYNOMIAL_DEGREE + 1, field_name)
+            _param_numbers(value, field_name)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            _number(value, field_name)
 
 
 def _raw_ranges(value: Any) -> tuple[Bounds, ...]:
@@ -380,6 +460,8 @@ def _ranges(value: Any, inputs: tuple[str, ...]) -> tuple[Bounds, ...]:
         for v in (lo, hi):
             if v is not None and not math.isfinite(v):
                 raise NetworkError(f"input_ranges[{i}] has {v}; use null for an unbounded side")
+            if v is not None:
+                check_number(v, f"input_ranges[{i}]")
         if lo is not None and hi is not None and not lo < hi:
             raise NetworkError(f"input_ranges[{i}] is [{lo:g}, {hi:g}]; the lower bound must be < the upper")
         out.append((lo, hi))
@@ -397,6 +479,8 @@ def network_from_dict(data: Any) -> Network:
     raw_layers = data["layers"]
     if not isinstance(raw_layers, list) or not raw_layers:
         raise NetworkError("layers must be a non-empty list of layer objects")
+    check_size(len(raw_layers), 0)
+    n_weights = 0
     layers = []
     for i, raw in enumerate(raw_layers):
         where = f"layers[{i}]"
@@ -406,6 +490,8 @@ def network_from_dict(data: Any) -> Network:
         if "weights" not in raw:
             raise NetworkError(f"{where}: missing field 'weights' (a list of rows, outputs x inputs)")
         weights = _matrix(raw["weights"], f"{where}.weights")
+        n_weights += weights.size
+        check_size(len(raw_layers), n_weights)
         bias = _vector(raw["bias"], f"{where}.bias") if "bias" in raw else [0.0] * len(weights)
         if len(bias) != len(weights):
             raise NetworkError(
@@ -441,6 +527,13 @@ def network_from_dict(data: Any) -> Network:
 def load_network(path: str | os.PathLike[str]) -> Network:
     """Read a network JSON file (format documented in the README)."""
     p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise ModelReadError(f"cannot read network file '{str(p)[:200]}': {exc.strerror or exc}") from None
+    if size > MAX_NETWORK_FILE_BYTES:
+        raise NetworkError(f"'{p}' is {size:,} bytes; crn2sbml reads network files of at most "
+                           f"{MAX_NETWORK_FILE_BYTES:,} bytes (MAX_NETWORK_FILE_BYTES)")
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -348,6 +348,9 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
         layers.append(LayerInfo(activation, eps, _int(child, "size", "model layer"), canonical))
     ranges = _json_attr(net, "input_ranges", "model") or []
     input_ranges = tuple(tuple(r) for r in ranges)  # type: ignore[union-attr]
+    labels = [_json_attr(net, key, "model") or [] for key in ("inputs", "outputs")]  # names mapped to safe ids
+    if not all(isinstance(ls, list) and all(isinstance(n, str) for n in ls) for ls in labels):
+        raise ModelReadError("model annotation: inputs and outputs must be lists of names; regenerate the model")
     description = net.getAttrValue("description") if net.getAttrIndex("description") >= 0 else ""
 
     species: list[Species] = []
@@ -400,7 +403,7 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
     form = "species" if readout_species else "rules" if readout_rules else "none"
     try:
         crn = CRN(name, tuple(species), tuple(parameters.values()), reactions, tuple(layers), speed, description,
-                  input_ranges, form)  # type: ignore[arg-type]
+                  input_ranges, form, tuple(labels[0]), tuple(labels[1]))  # type: ignore[arg-type]
     except NetworkError as exc:
         raise ModelReadError(f"the SBML model is inconsistent: {exc}") from None
     return ModelRead(crn, recorded, tuple(problems), tuple(unsupported))

@@ -60,21 +60,24 @@ def species_name(crn: CRN, species_id: str) -> str:
     """What the user calls a species: an input's or output's own name (with its
     rail for a multi-rail unit); a hidden neuron by its place in the network."""
     s = crn.species[crn.species_index[species_id]]
+    rails = crn.units[(s.layer, s.unit)]
     if s.layer == 0 or s.layer == len(crn.layers):
-        names = crn.input_names if s.layer == 0 else crn.output_names
-        rails = crn.units[(s.layer, s.unit)]
-        return names[s.unit] if len(rails) == 1 else f"{names[s.unit]} (rail {s.id[len(names[s.unit]) + 1:]})"
-    rail = f" rail {s.rail}" if len(crn.units[(s.layer, s.unit)]) > 1 else ""
+        name = crn.label(s.layer, s.unit)
+        return name if len(rails) == 1 else f"{name} (rail {crn.encoding(s.layer, s.unit)[0][s.rail].suffix})"
+    rail = f" rail {s.rail}" if len(rails) > 1 else ""
     return f"hidden layer {s.layer} unit {s.unit}{rail}"
 
 
 def readout_name(crn: CRN, r: Readout) -> str:
     """An input's or output's readout is named by that input or output."""
-    if r.layer == 0:
-        return crn.input_names[r.unit]
-    if r.layer == len(crn.layers):
-        return crn.output_names[r.unit]
+    if r.layer == 0 or r.layer == len(crn.layers):
+        return crn.label(r.layer, r.unit)
     return f"signed value of hidden layer {r.layer} unit {r.unit}"
+
+
+def shown_names(names: tuple[str, ...], ids: tuple[str, ...]) -> str:
+    """Names for the notes, each with its id where the two differ."""
+    return ", ".join(n if n == i else f"{n} (id {i})" for n, i in zip(names, ids))
 
 
 def settle_bound(crn: CRN, samples: int = 16) -> float:
@@ -108,8 +111,8 @@ def model_notes(crn: CRN) -> list[str]:
     out = [
         f"{crn.name}: a mass-action chemical reaction network compiled by crn2sbml from a feed-forward neural "
         f"network. Its unique positive steady state is the network's output: set the inputs "
-        f"({', '.join(crn.input_names)}; boundary species held constant) and read the outputs "
-        f"({', '.join(crn.output_names)}) at steady state.",
+        f"({shown_names(crn.input_names, crn.input_ids)}; boundary species held constant) and read the outputs "
+        f"({shown_names(crn.output_names, crn.output_ids)}) at steady state.",
     ]
     if above:
         out.append(

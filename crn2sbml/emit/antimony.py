@@ -9,9 +9,9 @@ from typing import Iterator
 
 from .._atomic import write_lines_atomic
 from ..crn import CRN
-from ..network import model_id
 from ._common import model_notes, species_name, readout_name, layer_header, layer_readouts, num, reaction_equation, reactions_by_layer, readout_expression
-from .sbml import COMPARTMENT, CONCENTRATION, READOUT_RATE, SPEED, kinetic_formula, rate_unit_id, readout_law
+from ..names import ANTIMONY_UNIT_IDS, COMPARTMENT, CONCENTRATION, READOUT_RATE, SPEED, rate_unit_id, readout_reaction_id
+from .sbml import kinetic_formula, readout_law
 
 _UNIT_TEXT = {0: "mole / (litre * second)", 1: "1 / second", 2: "litre / (mole * second)"}
 
@@ -32,13 +32,11 @@ def antimony_lines(crn: CRN) -> Iterator[str]:
         yield "// " + crn.description.replace("\n", " ") + "\n"
     for paragraph in model_notes(crn):
         yield "// " + paragraph + "\n"
-    yield f"model {model_id(crn.name)}()\n"
+    yield f"model {crn.model_id}()\n"
     yield "\n"
     yield "  // Units: concentrations in mole/litre, time in seconds\n"
-    yield "  unit time_unit = second;\n"
-    yield "  unit substance = mole;\n"
-    yield "  unit extent = mole;\n"
-    yield "  unit volume = litre;\n"
+    for uid, text in zip(ANTIMONY_UNIT_IDS, ("second", "mole", "mole", "litre")):
+        yield f"  unit {uid} = {text};\n"
     orders = sorted({r.order for r in crn.reactions} | ({1} if crn.readouts and crn.readout_form == "species" else set()))
     for n in orders:
         yield f"  unit {rate_unit_id(n)} = {_unit_text(n)};\n"
@@ -86,7 +84,7 @@ def _readouts(crn: CRN, layer: int) -> Iterator[str]:
     for r in layer_readouts(crn, layer):
         if crn.readout_form == "species":
             yield f"  species {r.id} in {COMPARTMENT} = {num(r.value(start))};  // signed value of unit {r.unit}\n"
-            yield f"  R_readout_{r.id}: => {r.id}; {readout_law(r).replace(' dimensionless', '').replace(f' {CONCENTRATION}', '')};\n"
+            yield f"  {readout_reaction_id(r.id)}: => {r.id}; {readout_law(r).replace(' dimensionless', '').replace(f' {CONCENTRATION}', '')};\n"
         else:
             yield f"  {r.id} := {readout_expression(r)}; {r.id} has {CONCENTRATION};  // signed value of unit {r.unit}\n"
         yield f"  {r.id} is {_quoted(readout_name(crn, r))};\n"

@@ -20,16 +20,13 @@ from .._atomic import write_lines_atomic
 from ..activations import get_activation
 from ..crn import CRN, LayerInfo, Parameter, Readout
 from ..errors import OutputError
-from ..network import model_id
+from ..names import (COMPARTMENT, CONCENTRATION, PARAMETERS_SLOT as _PARAMETERS_SLOT, READOUT_RATE,
+                     REACTIONS_SLOT as _REACTIONS_SLOT, SPEED, rate_unit_id, readout_reaction_id)
 from ._common import model_notes, readout_expression, readout_name, species_name
 
 NAMESPACE = "https://w3id.org/crn2sbml/annotation/v1"
 PREFIX = "crn2sbml"
 FORMAT_VERSION = "1"
-COMPARTMENT = "cell"
-CONCENTRATION = "concentration"  # unit of readout parameters
-SPEED = "kappa"
-READOUT_RATE = "k_readout"  # relaxation rate of readout species (readouts="species")
 SBO_REACTION = 176  # biochemical reaction
 SBO_MASS_ACTION = 12  # mass action rate law
 SBO_RATE_CONSTANT = 9  # kinetic constant
@@ -37,10 +34,6 @@ SBO_SPEED = 2  # quantitative systems description parameter
 SBO_COMPARTMENT = 290  # physical compartment
 SBO_SPECIES = 247  # simple chemical
 LEVELS = {(3, 1), (3, 2)}
-
-
-def rate_unit_id(order: int) -> str:
-    return f"rate_order{order}"
 
 
 def kinetic_formula(crn: CRN, reaction_index: int) -> str:
@@ -103,10 +96,8 @@ def _layer_annotation(index: int, info: LayerInfo) -> str:
     )
 
 
-# Placeholders the streaming writer swaps for the chunked rate parameters and
-# reactions; ids no crn2sbml element can have (they start with a double underscore).
-_PARAMETERS_SLOT = "__crn2sbml_rate_parameters__"
-_REACTIONS_SLOT = "__crn2sbml_reactions__"
+# The streaming writer swaps placeholders (crn2sbml.names.PARAMETERS_SLOT,
+# REACTIONS_SLOT: ids no user name maps to) for the chunked rate parameters and reactions.
 CHUNK = 2000  # elements per scratch document when streaming
 
 
@@ -189,10 +180,13 @@ def _build(
     (``to_document``) or with one placeholder each (the streaming writer)."""
     doc = _new_document(level, version)
     model = doc.createModel()
-    model.setId(model_id(crn.name))
+    model.setId(crn.model_id)
     model.setName(crn.name)
     layers = "".join(_layer_annotation(i, info) for i, info in enumerate(crn.layers, start=1))
     ranges = f" input_ranges={quoteattr(json.dumps(crn.input_ranges))}" if crn.input_ranges else ""
+    # the network's own names where they were mapped to safe ids (crn2sbml.names)
+    for key, labels in (("inputs", crn.input_labels), ("outputs", crn.output_labels)):
+        ranges += f" {key}={quoteattr(json.dumps(list(labels)))}" if labels else ""
     _check(
         model.setAnnotation(
             f'<{PREFIX}:network xmlns:{PREFIX}="{NAMESPACE}" version="{FORMAT_VERSION}" '
@@ -294,9 +288,6 @@ def _add_readout_species(model: libsbml.Model, crn: CRN, has_order1_unit: bool) 
     annotation: crn2sbml's reader leaves them out of the network's dynamics."""
     if not crn.readouts:
         return
-    if model.getSpecies(READOUT_RATE) is not None or any(r.id == READOUT_RATE for r in crn.readouts):
-        raise OutputError(f"an input or output is named '{READOUT_RATE}', the readout species' rate constant; "
-                          "rename it in the network file or compile with --readouts rules")
     if not has_order1_unit:
         _add_unit(model, rate_unit_id(1), [(libsbml.UNIT_KIND_SECOND, -1)])
     par = model.createParameter()
@@ -321,7 +312,7 @@ def _add_readout_species(model: libsbml.Model, crn: CRN, has_order1_unit: bool) 
         sp.setSBOTerm(SBO_SPECIES)
         sp.setAnnotation(_annotation("readout", {"layer": r.layer, "unit": r.unit}))
         rx = model.createReaction()
-        rx.setId(f"R_readout_{r.id}")
+        rx.setId(readout_reaction_id(r.id))
         rx.setReversible(True)  # the law is negative while R is above its value
         if model.getVersion() == 1:
             rx.setFast(False)

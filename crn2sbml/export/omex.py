@@ -38,7 +38,7 @@ def to_phrasedml(crn: CRN, inputs: list[np.ndarray], t_end: float, sbml_name: st
         changes = ", ".join(f"{s.id} = {s.initial!r}" for s in enc.inputs)
         lines.append(f"model{k + 1} = model model0 with {changes}")
         lines.append(f"task{k + 1} = run sim0 on model{k + 1}")
-        report += [f"task{k + 1}.{name}" for name in crn.output_names]
+        report += [f"task{k + 1}.{name}" for name in crn.output_ids]  # SED-ML addresses ids
     lines.append(f"plot \"{crn.name} outputs\" task1.time vs {', '.join(report)}")
     lines.append(f"report task1.time, {', '.join(report)}")
     return "\n".join(lines) + "\n"

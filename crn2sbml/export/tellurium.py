@@ -18,7 +18,7 @@ def tellurium_script(crn: CRN, network: Network, inputs: list[np.ndarray], t_end
         f"r = te.loada(open('{crn.name}.ant').read())  # or te.loadSBMLModel('{crn.name}.xml')",
         "r.integrator.relative_tolerance = 1e-10",
         "r.integrator.absolute_tolerance = 1e-14",
-        f"outputs = {list(crn.output_names)!r}",
+        f"outputs = {list(crn.output_ids)!r}",
     ]
     for x in inputs:
         enc = crn.with_inputs(x)
