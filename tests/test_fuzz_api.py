@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import oracle_forward
 from fuzz_strategies import (
-    ROOT, WEIRD_VALUES, broken_network_text, edited_sbml, fuzz_settings, network_dict, onnx_graph, state_dict,
+    ROOT, WEIRD_VALUES, assert_same_as_onnx, broken_network_text, edited_sbml, fuzz_settings, network_dict, onnx_graph, state_dict,
 )
 from crn2sbml import (
     Crn2SbmlError, Network, compile_network, load_model, network_from_crn, network_from_dict, read_sbml,
@@ -101,8 +101,6 @@ def test_fuzz_load_edited_sbml(model, draw):
 @given(case=onnx_graph())
 def test_fuzz_load_onnx(case):
     import onnx
-    from onnx.reference import ReferenceEvaluator
-
     from crn2sbml.importers import load_onnx
 
     model, kind, n_in = case
@@ -113,9 +111,7 @@ def test_fuzz_load_onnx(case):
             net = load_onnx(path)
         except Crn2SbmlError:
             return
-    x = np.linspace(-1, 1, n_in).astype(np.float32).reshape(1, -1)
-    want = ReferenceEvaluator(model).run(None, {"x": x})[0].reshape(-1)
-    np.testing.assert_allclose(net.unsmoothed_forward(x.reshape(-1).astype(float)), want, rtol=1e-4, atol=1e-5)
+    assert_same_as_onnx(model, net, n_in)
 
 
 @fuzz_settings(60)
@@ -138,7 +134,8 @@ def test_fuzz_load_state_dict(case):
     h = x
     weights = [k for k in sd if k.endswith(".weight")]
     for k, key in enumerate(weights):
-        h = sd[key].double() @ h + sd[key[: -len("weight")] + "bias"].double()
+        bias = sd.get(key[: -len("weight")] + "bias")  # Linear(bias=False) has none
+        h = sd[key].double() @ h + (0 if bias is None else bias.double())
         if acts[k] == "relu":
             h = torch.relu(h)
     np.testing.assert_allclose(net.unsmoothed_forward(x.numpy()), h.numpy(), rtol=1e-6, atol=1e-9)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import run_cli
 from fuzz_strategies import (
-    ROOT, SEMANTIC, VECTORS, assert_contract, broken_network_text, cli_value, edited_sbml, fuzz_settings,
+    ROOT, SEMANTIC, assert_same_as_onnx, VECTORS, assert_contract, broken_network_text, cli_value, edited_sbml, fuzz_settings,
     network_dict, onnx_graph, snapshot, state_dict,
 )
 from crn2sbml import find_steady_state, load_network, read_sbml
@@ -270,17 +270,7 @@ def test_fuzz_import_onnx_graphs(template, capsys, case):
         onnx.save(model, work.dir / "case.onnx")
         code, out, err = work.run(capsys, "import", "case.onnx", "--out", "net.json")
         if code == 0:
-            _assert_same_as_onnx(model, load_network(work.dir / "net.json"), n_in)
-
-
-def _assert_same_as_onnx(model, net, n_in: int) -> None:
-    """The imported network computes what onnx's reference evaluator computes
-    (the framework's function: ReLU, not the smoothed one)."""
-    from onnx.reference import ReferenceEvaluator
-
-    x = np.linspace(-1, 1, n_in).astype(np.float32).reshape(1, -1)
-    want = ReferenceEvaluator(model).run(None, {"x": x})[0].reshape(-1)
-    np.testing.assert_allclose(net.unsmoothed_forward(x.reshape(-1).astype(float)), want, rtol=1e-4, atol=1e-5)
+            assert_same_as_onnx(model, load_network(work.dir / "net.json"), n_in)
 
 
 @fuzz_settings(50)

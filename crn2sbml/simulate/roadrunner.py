@@ -103,31 +103,74 @@ def model_text(crn: CRN, sbml: str | None = None, rate_constants: str | None = N
                                rate_constants=rate_constants or rate_constants_for(crn)))
 
 
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _verified(path: Path) -> bool:
+    """The state file is exactly what a crn2sbml process saved: its SHA-256
+    equals the one recorded beside it. roadrunner's loadState trusts its
+    input (a damaged file aborts the process in LLVM's loader), so nothing
+    unverified reaches it."""
+    try:
+        return _checksum_file(path).read_text().strip() == _digest(path)
+    except OSError:
+        return False
+
+
+def _write_atomic(path: Path, write) -> None:
+    """``write(tmp)`` into a temporary file beside ``path``, then rename it over ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _save_state(rr, path: Path) -> None:
+    """The state file, then its checksum, each renamed into place whole: a
+    reader sees a complete state with its checksum, or a mismatch (a writer
+    between the two renames, another process saving at once, a damaged or
+    killed write), which only costs a compile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest: list[str] = []
+
+    def state(tmp: str) -> None:
+        rr.saveState(tmp)
+        digest.append(_digest(Path(tmp)))
+
+    _write_atomic(path, state)
+    _write_atomic(_checksum_file(path), lambda tmp: Path(tmp).write_text(digest[0] + "\n"))
+
+
 def load_roadrunner(sbml: str, cache: Path | None = None):
     """A RoadRunner for ``sbml``, restored from ``cache`` when it holds this
-    model's compiled state, else JIT-compiled (and saved there). A cache that
-    cannot be read or written only costs the compile."""
+    model's compiled state (checksum verified), else JIT-compiled (and saved
+    there). A cache that cannot be read or written only costs the compile."""
     rr_mod = _roadrunner()
     path = cache_file(sbml, cache) if cache is not None else None
-    if path is not None and path.is_file():
+    if path is not None and path.is_file() and _verified(path):
         rr = rr_mod.RoadRunner()
         try:
             rr.loadState(str(path))
             return rr
         except RuntimeError:
-            pass  # stale or damaged: compile again and overwrite
+            pass  # stale: compile again and overwrite
     rr = rr_mod.RoadRunner(sbml)
     if path is not None:
         with contextlib.suppress(OSError, RuntimeError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            os.close(fd)
-            try:
-                rr.saveState(tmp)
-                os.replace(tmp, path)
-            finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+            _save_state(rr, path)
     return rr
 
 
