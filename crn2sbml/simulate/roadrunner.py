@@ -11,13 +11,13 @@ import contextlib
 import functools
 import hashlib
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path, write_text_atomic
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
 from ..errors import InputError, ModelReadError, SimulationError, UnsupportedError
@@ -126,32 +126,21 @@ def _verified(path: Path) -> bool:
         return False
 
 
-def _write_atomic(path: Path, write) -> None:
-    """``write(tmp)`` into a temporary file beside ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
 def _save_state(rr, path: Path) -> None:
     """The state file, then its checksum, each renamed into place whole: a
     reader sees a complete state with its checksum, or a mismatch (a writer
     between the two renames, another process saving at once, a damaged or
     killed write), which only costs a compile."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    digest: list[str] = []
-
-    def state(tmp: str) -> None:
-        rr.saveState(tmp)
-        digest.append(_digest(Path(tmp)))
-
-    _write_atomic(path, state)
-    _write_atomic(_checksum_file(path), lambda tmp: Path(tmp).write_text(digest[0] + "\n"))
+    with atomic_path(path) as tmp:
+        rr.saveState(str(tmp))
+        digest = _digest(tmp)
+    try:
+        write_text_atomic(_checksum_file(path), digest + "\n")
+    except OSError:  # e.g. the disk filled up: an unverifiable state is never read, so do not keep it
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
 
 
 def load_roadrunner(sbml: str, cache: Path | None = None):
