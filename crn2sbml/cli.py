@@ -159,6 +159,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         t_end = args.time if args.time is not None else (
             reference.settling_time(crn.input_values) if reference else ss.presimulated)
         shown = [s.id for s in crn.outputs] or list(sim.species[:8])  # species: each rail of a signed output
+        # a single-rail output's species is reported under the output's name (its id may be a mapped one)
+        label = {s.id: crn.label(s.layer, s.unit) for s in crn.outputs if len(crn.units[(s.layer, s.unit)]) == 1}
         tc = sim.time_course(t_end, args.points, shown) if Capability.TIME_COURSE in sim.capabilities else None
     if args.plot:
         if tc is None:
@@ -180,7 +182,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             "residual": ss.residual,
             "presimulated": ss.presimulated,
             "hand_edits": [str(e) for e in loaded.edits],
-            "time_course": {"time": tc.time.tolist(), **{s: tc[s].tolist() for s in tc.species}} if tc else None,
+            "time_course": {"time": tc.time.tolist(), **{label.get(s, s): tc[s].tolist() for s in tc.species}}
+            if tc else None,
         }
         print(json.dumps(report, indent=1))
         return 0
@@ -192,7 +195,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
           f"{'outputs' if ss.outputs else 'species'}, {len(crn.reactions)} reactions; {ins}; backend {sim.name}")
     if tc is not None:
         print(f"\ntime course of the {'outputs' if crn.outputs else 'first species'}:")
-        print("  " + f"{'time':>10s}" + "".join(f"{o:>14s}" for o in tc.species))
+        print("  " + f"{'time':>10s}" + "".join(f"{label.get(o, o):>14s}" for o in tc.species))
         for i in range(len(tc.time)):
             print("  " + f"{tc.time[i]:10.4g}" + "".join(f"{v:14.6g}" for v in tc.values[i]))
     if not ss.checked_against_network:

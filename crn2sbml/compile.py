@@ -15,7 +15,7 @@ import numpy as np
 
 from .activations import Rail
 from .crn import CRN, READOUT_FORMS, LayerInfo, Parameter, Reaction, Species
-from .errors import InputError, NetworkError
+from .errors import NetworkError
 from .inputs import encode_input, input_encoding
 from .names import hidden_species_id, parameter_id, rail_id, reaction_id, unit_tag, weight_parameter_id
 from .network import LARGEST_NUMBER, SMALLEST_NUMBER, Layer, Network, check_number
@@ -99,7 +99,7 @@ def compile_network(
         rails, offset = input_encoding(bounds)
         rails_ids = tuple(rail_id(name, r.suffix) for r in rails)
         for r, (sid, value) in enumerate(zip(rails_ids, encode_input(float(x0[i]), bounds))):
-            species.append(Species(sid, "input", 0, i, _input_value(value, network.inputs[i]), r))
+            species.append(Species(sid, "input", 0, i, value, r))
         prev.append(_Unit(rails_ids, tuple(r.suffix for r in rails), tuple(r.readout for r in rails), offset))
     parameters: list[Parameter] = []
     reactions: list[Reaction] = []
@@ -176,13 +176,6 @@ def _rate(value: float, speed: float, where: str) -> None:
     if value * speed > LARGEST_NUMBER:
         raise NetworkError(f"the rate constant from {where} ({value!r}) times the speed factor {speed!r} overflows "
                            f"the largest number a model can hold ({LARGEST_NUMBER!r}); lower the speed or the weight")
-
-
-def _input_value(value: float, name: str) -> float:
-    try:
-        return check_number(value, f"input '{name}'")
-    except NetworkError as exc:
-        raise InputError(str(exc)) from None
 
 
 def _tops(network: Network, speed: float) -> list[np.ndarray]:

@@ -114,11 +114,14 @@ ampere avogadro becquerel candela celsius coulomb dimensionless farad gram gray 
 katal kelvin kilogram liter litre lumen lux meter metre mole newton ohm pascal radian second siemens
 sievert steradian tesla volt watt weber
 """.split())
-# Peer tools: AMICI renames its reserved symbols to amici_<name> (importers/
-# utils.py RESERVED_SYMBOLS, plus tcl from older releases); PySCeS and
-# GillesPy2 write model ids into Python code.
-TOOL_RESERVED = frozenset(["x", "k", "p", "y", "w", "h", "t", "tcl", "AMICI_EMPTY_BOLUS", "NULL",
-                           *keyword.kwlist, "None"])
+# Peer tools: PySCeS and GillesPy2 write model ids into Python code.
+TOOL_RESERVED = frozenset([*keyword.kwlist, "None", "AMICI_EMPTY_BOLUS", "NULL"])
+# AMICI renames its reserved symbols to amici_<name> (importers/utils.py
+# RESERVED_SYMBOLS, plus tcl from older releases) and computes the same model.
+# Not mapped: mapping would rename the commonest names (x, y) in every other
+# tool, where r["y"] works; add AMICI_RESERVED to _REASONS to map them too.
+AMICI_RESERVED = frozenset(["x", "k", "p", "y", "w", "h", "t", "tcl", "AMICI_EMPTY_BOLUS", "NULL"])
+RESERVED = frozenset(w.lower() for w in ANTIMONY_RESERVED | SBML_RESERVED | TOOL_RESERVED)  # compared in lower case
 _REASONS = (
     (frozenset(w.lower() for w in ANTIMONY_RESERVED), "an Antimony keyword or built-in"),
     (frozenset(w.lower() for w in SBML_RESERVED), "a built-in name of SBML math or an SBML unit"),
@@ -138,10 +141,18 @@ def reserved_reason(name: str) -> str:
     return ""
 
 
+# Antimony 3.3 rewrites these distribution names inside any id (an input
+# 'in_truncatedNormal' becomes 'in_normal' in the SBML it converts to), so no
+# id may contain them; compared in lower case.
+ANTIMONY_MANGLED = ("truncatedExponential", "truncatedNormal", "truncatedGamma", "truncatedPoisson")
+_MANGLED = re.compile("|".join(ANTIMONY_MANGLED), re.IGNORECASE)
+
+
 # --- user names ---------------------------------------------------------------
 def suggestion(name: object, taken: Sequence[str] = ()) -> str:
     """A legal name close to ``name`` (for error messages)."""
     text = re.sub(r"[^A-Za-z0-9_]", "_", str(name))[:MAX_NAME_LENGTH - 4] or "name"
+    text = _MANGLED.sub(lambda m: m.group(0)[:9] + "_" + m.group(0)[9:], text)
     if not re.match(r"[A-Za-z_]", text):
         text = "n" + text
     out, k = text, 2
@@ -164,6 +175,10 @@ def check_name(name: object, where: str) -> str:
             f"{where} is {name!r}; names must start with a letter or '_' and contain only ASCII letters, digits "
             f"and '_' (they become SBML ids); e.g. '{suggestion(name)}'"
         )
+    found = _MANGLED.search(name)
+    if found:
+        raise NetworkError(f"{where} is {name!r}; it contains '{found.group(0)}', which Antimony rewrites inside any "
+                           f"id (a distribution function); e.g. '{suggestion(name)}'")
     return name
 
 

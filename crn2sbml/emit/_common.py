@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from ..activations import get_activation
 from ..crn import CRN, Reaction, Readout
+from ..errors import InputError, NetworkError
+from ..network import check_number
+
+
+def check_writable(crn: CRN) -> None:
+    """Every number the model file holds reads back (network.check_number):
+    a start value, an input value or a rate constant that does not is an
+    InputError naming the input, else a NetworkError naming the element."""
+    for s in crn.species:
+        try:
+            check_number(s.initial, f"the initial value of species {s.id}")
+        except NetworkError as exc:
+            if s.boundary:
+                raise InputError(f"input '{crn.input_names[s.unit]}': {exc}") from None
+            raise
+    for p in crn.parameters:
+        check_number(p.value, f"rate constant {p.id}")
+    check_number(crn.speed, "the speed factor")
 
 
 def num(value: float) -> str:

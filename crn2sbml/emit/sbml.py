@@ -22,7 +22,7 @@ from ..crn import CRN, LayerInfo, Parameter, Readout
 from ..errors import OutputError
 from ..names import (COMPARTMENT, CONCENTRATION, PARAMETERS_SLOT as _PARAMETERS_SLOT, READOUT_RATE,
                      REACTIONS_SLOT as _REACTIONS_SLOT, SPEED, rate_unit_id, readout_reaction_id)
-from ._common import model_notes, readout_expression, readout_name, species_name
+from ._common import check_writable, model_notes, readout_expression, readout_name, species_name
 
 NAMESPACE = "https://w3id.org/crn2sbml/annotation/v1"
 PREFIX = "crn2sbml"
@@ -178,6 +178,7 @@ def _build(
 ) -> libsbml.SBMLDocument:
     """The document around the two bulk lists, which the callers fill: in full
     (``to_document``) or with one placeholder each (the streaming writer)."""
+    check_writable(crn)
     doc = _new_document(level, version)
     model = doc.createModel()
     model.setId(crn.model_id)
