@@ -19,6 +19,7 @@ import logging
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -547,8 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "points", 2) < 2:
         parser.error("--points must be at least 2")
     try:
-        # the library logs its progress; the command shows it on stderr unless --quiet
-        with show_logs(logging.WARNING if getattr(args, "quiet", False) else logging.INFO):
+        # the library logs its progress; the command shows it on stderr unless --quiet. Floating-point
+        # warnings (overflow in a bound at the edge of double range, ...) are not shown: every result
+        # is checked (a NaN fails acceptance) and a failure is one error line
+        with show_logs(logging.WARNING if getattr(args, "quiet", False) else logging.INFO), \
+                np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             return args.func(args)
     except Crn2SbmlError as exc:
         print(f"crn2sbml: error: {exc}", file=sys.stderr)

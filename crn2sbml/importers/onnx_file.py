@@ -41,7 +41,8 @@ def load_onnx(path: str | os.PathLike[str], *, epsilon: float = DEFAULT_EPSILON,
 
     p = Path(path)
     try:
-        model = onnx.load(str(p))
+        # weights stored outside the file would be read from paths the file names: refused below
+        model = onnx.load(str(p), load_external_data=False)
     except Exception as exc:  # protobuf raises its own DecodeError, among others
         raise ModelReadError(f"'{p.name}' is not a readable ONNX model ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0][:200] if str(exc) else 'parse failed'})") from None
@@ -49,6 +50,10 @@ def load_onnx(path: str | os.PathLike[str], *, epsilon: float = DEFAULT_EPSILON,
     if not graph.node:
         raise ModelReadError(f"'{p.name}' is not a readable ONNX model (its graph has no nodes)")
     consts: dict[str, np.ndarray] = {}
+    external = [init.name for init in graph.initializer if init.data_location == onnx.TensorProto.EXTERNAL]
+    if external:
+        raise ModelReadError(f"'{p.name}': initializer '{external[0]}' is stored outside the model file; crn2sbml "
+                             "reads only weights inside it (save the model with save_as_external_data=False)")
     try:
         for init in graph.initializer:
             consts[init.name] = as_float64(numpy_helper.to_array(init), f"'{p.name}': initializer '{init.name}'",

@@ -33,6 +33,9 @@ def _roadrunner():
     cfg.setValue(cfg.LLVM_BACKEND, cfg.LLJIT)
     cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, cfg.NONE)
     cfg.setValue(cfg.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES, True)
+    # roadrunner's log lines (CVODE failures, ...) would repeat on stderr what
+    # the SimulationError raised for them carries in the tool's own words
+    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
     # Conserved-moiety analysis stays off (roadrunner's default; these CRNs
     # have no conservation laws). Setting the related warning flag crashes
     # roadrunner 2.10, so it is left alone.
