@@ -83,6 +83,7 @@ def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | Non
     """A network JSON or a crn2sbml SBML file that reads back as a network ->
     (network, crn, the file's SBML text or None)."""
     loaded = load_model(path, speed=speed)
+    loaded.require_simulable()  # what the IR cannot carry (a rule, an event) would be silently dropped
     return loaded.require_network(), loaded.crn, loaded.sbml
 
 

@@ -174,3 +174,15 @@ def test_onnx_graph_that_is_not_a_chain_is_refused(tmp_path, capsys):
     path = onnx_file(tmp_path, nodes, [numpy_helper.from_array(np.ones((2, 2), np.float32), "W0"),
                                        numpy_helper.from_array(np.ones((1, 2), np.float32), "W1")])
     assert "chain" in import_error(capsys, path)
+
+
+def test_predict_refuses_a_model_with_a_rule_it_would_drop(signed, capsys, tmp_path):
+    """predict (and export) once ran the IR of a model whose input was set by
+    an assignment rule, dropping the rule: outputs of another model, exit 0."""
+    rule = ('<assignmentRule variable="a"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math>'
+            '</assignmentRule>')
+    path = edit(signed, "rule.xml", "<listOfRules>", "<listOfRules>" + rule)
+    (tmp_path / "x.csv").write_text("a,b\n0,0\n")
+    line = one_line(*run_cli(capsys, "predict", path, "--inputs-file", tmp_path / "x.csv",
+                             "--out", tmp_path / "p.csv")[::2])
+    assert "assignment rule for a" in line and not (tmp_path / "p.csv").exists()

@@ -64,6 +64,8 @@ def load_onnx(path: str | os.PathLike[str], *, epsilon: float = DEFAULT_EPSILON,
                     raise ModelReadError(f"'{p.name}': Constant node '{node.name}' has no value or no output")
                 consts[node.output[0]] = as_float64(numpy_helper.to_array(_attrs(node, onnx)["value"]),
                                                     f"'{p.name}': Constant node '{node.name}'", ModelReadError)
+    except ModelReadError:
+        raise
     except (ValueError, TypeError) as exc:  # onnx's own decoding of a malformed tensor
         raise ModelReadError(f"'{p.name}': an initializer cannot be read as numbers ({str(exc)[:200]})") from None
 
