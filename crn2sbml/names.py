@@ -107,7 +107,8 @@ laplace cauchy rayleigh bernoulli truncatedNormal truncatedExponential truncated
 time avogadro pi exponentiale true false inf infinity nan notanumber
 """.split())
 # SBML Level 3 math: names libsbml's formula parser reads as built-ins (any
-# letter case) or csymbols, and the unit kinds of SBML.
+# letter case) or csymbols, e and lambda (Euler's number and a keyword to sympy-
+# and Python-based tools), and the unit kinds of SBML.
 SBML_RESERVED = frozenset("""
 time avogadro pi exponentiale true false inf infinity nan notanumber e lambda
 ampere avogadro becquerel candela celsius coulomb dimensionless farad gram gray henry hertz item joule
@@ -223,7 +224,8 @@ def assign_ids(inputs: Sequence[str], outputs: Sequence[str], name: str,
     suffixes = [*input_suffixes, *output_suffixes]
     rails_of = [{rail_id(n, s) for s in suf} - {n} for n, suf in zip(names, suffixes)]
     other_rails: set[str] = set().union(*rails_of) if rails_of else set()
-    keep = [not reserved_reason(n) and n not in other_rails for n in names]
+    keep = [not reserved_reason(n) and n not in other_rails and not any(map(reserved_reason, rails))
+            for n, rails in zip(names, rails_of)]
     taken = {n.lower() for n in names}  # no id equals any user name up to case
     for n, k, rails in zip(names, keep, rails_of):
         if k:

@@ -147,9 +147,9 @@ class Layer:
         object.__setattr__(self, "epsilon", check_number(eps, "epsilon"))
         try:
             # before fn.check, which allocates per power (an absurd degree was a MemoryError)
-            check_degree(max(t.power for t in fn.q_terms(eps)), "activation")
+            check_degree(max(t.power for t in fn.q_terms(eps)), "q(y)")
             for t in fn.q_terms(eps):
-                check_number(t.coefficient, f"activation: the coefficient of y^{t.power}")
+                check_number(t.coefficient, f"the coefficient of y^{t.power}")
             fn.check(eps)
         except NetworkError as exc:
             raise NetworkError(f"activation: {exc}") from None

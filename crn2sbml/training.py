@@ -205,7 +205,7 @@ def _names(given: Sequence[str] | None, n: int, prefix: str) -> list[str]:
             check_identifier(name, "name")
         except NetworkError:
             name = f"{prefix}{i}"
-        out.append(name if name not in out else f"{prefix}{i}")
+        out.append(name if name.lower() not in {o.lower() for o in out} else f"{prefix}{i}")  # names.check_distinct
     return out
 
 

@@ -36,10 +36,10 @@ def to_text(crn: CRN) -> str:
 def _shift_notes(crn: CRN) -> list[str]:
     """Inputs with a declared lower bound m carry x - m (m is folded into the first biases)."""
     notes = []
-    for i, name in enumerate(crn.input_names):
+    for i, (name, sid) in enumerate(zip(crn.input_names, crn.input_ids)):
         lower = crn.input_ranges[i][0] if crn.input_ranges else 0.0
         if lower:
-            notes.append(f"# {name} carries {name} - ({num(lower)}); the shift is folded into layer 1's biases")
+            notes.append(f"# {sid} carries {name} - ({num(lower)}); the shift is folded into layer 1's biases")
     return notes
 
 
