@@ -128,7 +128,7 @@ CLASH_NAMES = ["time", "cell", "kappa", "mole", "litre", "second", "rate_order1"
                "b_L1_u0", "ann_L1_u0", "R_ann_L1_u0", "y_pos", "y_neg", "x0_pos", "o_pos", "model", "end", "species",
                "const", "var", "function", "is", "at", "import", "pi", "exp", "sin", "true", "false", "inf", "NaN",
                "avogadro", "substance", "volume", "dimensionless", "item", "compartment", "in", "and", "or", "not",
-               "delete", "formula", "unit", "event", "reaction", "xor_model"]
+               "delete", "formula", "unit", "event", "reaction", "xor_model", "default_compartment"]
 BAD_NAMES = ["", " ", "1x", "x-y", "x y", "é", "x\n", "a" * 300, "_", "__init__", "x.y", "x;y", "<x>", "x\"", 7, None,
              ["x"], "\u0000", "ß", "ℵ", "x\ty"]
 
