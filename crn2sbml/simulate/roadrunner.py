@@ -106,7 +106,8 @@ def model_text(crn: CRN, sbml: str | None = None, rate_constants: str | None = N
                                rate_constants=rate_constants or rate_constants_for(crn)))
 
 
-def _digest(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -124,7 +125,7 @@ def _verified(path: Path) -> bool:
     input (a damaged file aborts the process in LLVM's loader), so nothing
     unverified reaches it."""
     try:
-        return _checksum_file(path).read_text().strip() == _digest(path)
+        return _checksum_file(path).read_text().strip() == file_sha256(path)
     except OSError:
         return False
 
@@ -137,7 +138,7 @@ def _save_state(rr, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         rr.saveState(str(tmp))
-        digest = _digest(tmp)
+        digest = file_sha256(tmp)
     try:
         write_text_atomic(_checksum_file(path), digest + "\n")
     except OSError:  # e.g. the disk filled up: an unverifiable state is never read, so do not keep it
