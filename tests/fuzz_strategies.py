@@ -9,8 +9,6 @@ default, derandomized) runs each test's base count, ``long``
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
 from pathlib import Path
 
@@ -447,7 +445,6 @@ ONNX_BREAKS = ("none", "bias-length", "weight-3d", "weight-1d", "chain-mismatch"
 def onnx_graph(draw):
     """(ModelProto, break kind): a small MLP as Gemm or MatMul+Add nodes,
     usually broken one way (shapes, indices, initializers, wiring)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     kind = draw(st.sampled_from(ONNX_BREAKS))

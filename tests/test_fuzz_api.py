@@ -6,8 +6,6 @@ in conftest.oracle_forward, onnx's reference evaluator, torch itself)."""
 
 from __future__ import annotations
 
-import json
-import math
 import tempfile
 from pathlib import Path
 
