@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from conftest import run_cli
 from fuzz_strategies import (
-    ROOT, SEMANTIC, assert_same_as_onnx, VECTORS, assert_contract, broken_network_text, cli_value, edited_sbml, fuzz_settings,
-    network_dict, onnx_graph, snapshot, state_dict,
+    ROOT, SEMANTIC, assert_contract, assert_same_as_onnx, broken_network_text, cli_value, edited_sbml,
+    fuzz_settings, network_dict, onnx_graph, snapshot, state_dict,
 )
 from crn2sbml import find_steady_state, load_network, read_sbml
 from crn2sbml.simulate import RoadRunnerSimulator
