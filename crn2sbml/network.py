@@ -19,6 +19,7 @@ from .activations import Activation, canonical_activation, get_activation
 from .activations.base import Params
 from .errors import InputError, ModelReadError, NetworkError, UnknownNameError
 from .inputs import Bounds, check_inputs, input_encoding
+from .names import RESERVED as RESERVED_NAMES  # noqa: F401  (the old name; crn2sbml.names decides)
 from .names import Ids, assign_ids, check_distinct, check_name, model_id_candidates, reserved_reason
 
 # --- limits, checked before anything is allocated for them ------------------------
