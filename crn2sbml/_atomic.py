@@ -1,10 +1,16 @@
 """Atomic file output: write to a temporary file beside the target, then
-rename, so a failed run never leaves a half-written file or destroys an old one."""
+rename, so a failed run never leaves a half-written file or destroys an old one.
+
+Temporary names carry the writing process's id: what a killed process
+(SIGKILL, power loss) left behind is removed by the next write into the same
+folder once that process is gone (same host; a live process's files are never
+touched)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,13 +33,41 @@ def ensure_dir(path: str | os.PathLike[str]) -> Path:
     return folder
 
 
+_PID = re.compile(r"\.(?:crn2sbml-|.*\.)(\d+)-[^/]*$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def _remove_orphans(folder: Path, pattern: str) -> None:
+    """Temporary files and stage folders (``pattern``) in ``folder`` left by processes that no longer run."""
+    with contextlib.suppress(OSError):
+        for leftover in folder.glob(pattern):
+            m = _PID.match(leftover.name)
+            if m is None or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+                continue
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``,
     on any failure delete it and leave ``path`` untouched."""
     target = Path(path)
+    _remove_orphans(target.parent, f".{glob_escape(target.name)}.*-*.tmp")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent or ".")
         os.close(fd)
     except OSError as exc:
         raise OutputError(
@@ -58,8 +92,9 @@ def staged_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
     in ``path``; on any failure nothing in ``path`` changes. Either way the
     temporary folder is removed."""
     folder = Path(path)
+    _remove_orphans(folder, ".crn2sbml-*-*")
     try:
-        stage = Path(tempfile.mkdtemp(prefix=".crn2sbml-", dir=folder))
+        stage = Path(tempfile.mkdtemp(prefix=f".crn2sbml-{os.getpid()}-", dir=folder))
     except OSError as exc:
         raise OutputError(
             f"cannot write into output folder '{folder}': {exc.strerror}; choose a writable location"
@@ -77,6 +112,10 @@ def staged_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
                 raise OutputError(f"cannot write '{target}': {exc.strerror}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -19,6 +19,7 @@ import logging
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -82,6 +83,7 @@ def _load_model(path: str, speed: float | None) -> tuple[Network, CRN, str | Non
     """A network JSON or a crn2sbml SBML file that reads back as a network ->
     (network, crn, the file's SBML text or None)."""
     loaded = load_model(path, speed=speed)
+    loaded.require_simulable()  # what the IR cannot carry (a rule, an event) would be silently dropped
     return loaded.require_network(), loaded.crn, loaded.sbml
 
 
@@ -605,9 +607,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "points", 2) < 2:
         parser.error("--points must be at least 2")
     try:
-        # the library logs and draws progress bars; the command shows them on stderr unless --quiet
+        # the library logs and draws progress bars; the command shows them on stderr unless --quiet.
+        # Floating-point warnings (overflow in a bound at the edge of double range, ...) are not
+        # shown: every result is checked (a NaN fails acceptance) and a failure is one error line
         quiet = getattr(args, "quiet", False)
-        with show_logs(logging.WARNING if quiet else logging.INFO), progress_enabled(not quiet):
+        with show_logs(logging.WARNING if quiet else logging.INFO), progress_enabled(not quiet), \
+                np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             return args.func(args)
     except Crn2SbmlError as exc:
         print(f"crn2sbml: error: {exc}", file=sys.stderr)

@@ -13,6 +13,8 @@ import libsbml
 
 from .compile import compile_network, network_from_crn
 from .crn import CRN
+from .emit._common import readout_expression
+from .emit.sbml import CONCENTRATION
 from .errors import InputError, ModelReadError, NetworkError
 from .network import Network, load_network
 from .readback import parse_sbml, read_model, sbml_text
@@ -51,6 +53,7 @@ class LoadedModel:
     problems: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()
     foreign: bool = False
+    readout_problems: tuple[str, ...] = ()  # readout rules that are not the construction's (edited by hand)
 
     @property
     def name(self) -> str:
@@ -69,6 +72,36 @@ class LoadedModel:
             why = "it has no crn2sbml annotations" if self.foreign else self.readback_error
             raise ModelReadError(f"'{self.source}' does not read back as a network ({why})")
         return self.network
+
+
+def canonical_formula(formula: str) -> str:
+    return libsbml.formulaToL3String(libsbml.parseL3Formula(formula))
+
+
+def readout_problems(crn: CRN, sbml: str | libsbml.SBMLDocument) -> list[str]:
+    """Each readout rule must be the construction's combination of its unit's
+    rails. The IR derives readouts from the construction, so a negated or
+    altered rule would otherwise leave every simulation reporting the
+    construction's output while the file (in any other tool) computes another."""
+    if crn.readout_form != "rules" or not crn.readouts:
+        return []
+    # kept referenced: the model belongs to the document (freed with it)
+    doc = libsbml.readSBMLFromString(sbml) if isinstance(sbml, str) else sbml
+    model = doc.getModel()
+    rules = {}
+    for i in range(model.getNumRules()):
+        rule = model.getRule(i)
+        if rule.isAssignment() and rule.getMath() is not None:
+            rules[rule.getVariable()] = libsbml.formulaToL3String(rule.getMath())
+    problems = []
+    for r in crn.readouts:
+        want = canonical_formula(readout_expression(r, " dimensionless", f" {CONCENTRATION}"))
+        got = rules.get(r.id)
+        if got is None:
+            problems.append(f"readout {r.id} has no assignment rule; the construction reads it as '{want}'")
+        elif got != want:
+            problems.append(f"readout {r.id} is '{got}'; the construction reads it as '{want}'")
+    return problems
 
 
 def _readback(crn: CRN) -> tuple[Network | None, str]:
@@ -102,12 +135,15 @@ def load_model(path: str | os.PathLike[str], *, speed: float | None = None) -> L
         sbml = libsbml.writeSBMLToString(doc)
     read = read_model(doc)
     crn: CRN = read.crn
+    readouts = tuple(readout_problems(crn, doc))
     if speed is not None:
         if not crn.layers:
             raise InputError(f"--speed applies to models compiled by crn2sbml; '{p}' has no crn2sbml network "
                              "annotation (scale its rate constants instead)")
         crn, sbml = crn.with_speed(speed), None  # re-emitted with the new kappa
     network, error = _readback(crn)
+    if readouts and sbml is not None:  # (a new speed re-emits the model with the construction's readouts)
+        network, error = None, "; ".join(readouts)
     edits = tuple(Edit(pid, value, crn.parameter_index[pid].value) for pid, value in read.recorded.items())
     compiled = network
     if edits:
@@ -115,4 +151,4 @@ def load_model(path: str | os.PathLike[str], *, speed: float | None = None) -> L
                                                     for q in crn.parameters))
         compiled, _ = _readback(as_compiled)
     return LoadedModel(str(p), crn, sbml, network, error, compiled, edits, read.problems, read.unsupported,
-                       read.foreign)
+                       read.foreign, readouts if sbml is not None else ())

@@ -104,8 +104,8 @@ def sbml_text(source: str | os.PathLike[str]) -> tuple[str, str]:
             text = path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ModelReadError(f"cannot read SBML file {label}: {exc}; give a UTF-8 SBML file") from None
-    head = text[: text.find("<sbml")] if "<sbml" in text else text
-    if "<!DOCTYPE" in head or "<!ENTITY" in text:
+    # anywhere, not only before <sbml: a comment can hold the text "<sbml" ahead of a real DOCTYPE
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise ModelReadError(f"{label} declares a DOCTYPE or entities; SBML needs neither, and crn2sbml refuses "
                              "them (external entities, entity expansion): remove the declaration")
     return text, label

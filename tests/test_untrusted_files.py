@@ -64,3 +64,87 @@ def test_file_name_that_is_the_files_content(tmp_path, capsys, monkeypatch):
         code, out, err = run_cli(capsys, command, name)
         assert code == 2 and "Traceback" not in out + err
         assert err.startswith("crn2sbml: error: cannot read model") and len(err.strip().splitlines()) == 1
+
+
+def test_doctype_hidden_behind_a_comment_is_refused(tmp_path, capsys):
+    """The DOCTYPE check once looked only before the first '<sbml'; a comment
+    holding that text moved a real DOCTYPE out of its sight."""
+    path = with_prefix(tmp_path, "hidden.xml", '<!-- <sbml --><!DOCTYPE sbml SYSTEM "http://127.0.0.1:1/x.dtd">\n')
+    assert_refused(capsys, path, "DOCTYPE")
+
+
+def test_onnx_external_data_is_refused_unread(tmp_path):
+    """An ONNX initializer can name a file to read its values from: data from
+    a path the file chooses is never read."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from crn2sbml import ModelReadError
+    from crn2sbml.importers import load_onnx
+
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.ones(2, np.float32).tobytes())
+    w = numpy_helper.from_array(np.zeros((1, 2), np.float32), "W")
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", "secret.bin"), ("length", "8")):
+        entry = w.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph([helper.make_node("Gemm", ["x", "W"], ["y"], transB=1)], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1])], initializer=[w])
+    path = tmp_path / "ext.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    with pytest.raises(ModelReadError, match="stored outside the model file"):
+        load_onnx(path)
+
+
+def test_state_dict_with_code_is_refused_without_running_it(tmp_path):
+    """A .pt file is a pickle: one that would run code on load is refused by
+    torch.load(weights_only=True), and the code never runs."""
+    import pickle
+
+    from crn2sbml import ModelReadError
+    from crn2sbml.importers import load_state_dict
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"0.weight": Payload()}))
+    with pytest.raises(ModelReadError, match="weights_only"):
+        load_state_dict(path, ["identity"])
+    assert not marker.exists()
+
+
+def test_skops_file_with_an_untrusted_type_is_refused(tmp_path):
+    import skops.io
+    from sklearn.preprocessing import FunctionTransformer
+
+    from crn2sbml import ModelReadError
+    from crn2sbml.importers import load_skops
+
+    path = tmp_path / "evil.skops"
+    skops.io.dump(FunctionTransformer(func=eval), path)
+    with pytest.raises(ModelReadError):
+        load_skops(path)
+
+
+def test_package_never_runs_code_from_data():
+    """No pickle loads, eval, exec, unsafe yaml or torch.load without
+    weights_only anywhere in the package."""
+    import re
+
+    bad = re.compile(r"\bpickle\.loads?\(|(?<![\w.])eval\(|(?<![\w.])exec\(|yaml\.load\(|yaml\.unsafe_load|"
+                     r"allow_pickle\s*=\s*True|marshal\.loads?\(|shelve\.open\(|__import__\(")
+    found = []
+    for path in sorted((ROOT / "crn2sbml").rglob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#")[0]
+            if bad.search(code) or ("torch.load(" in code and "weights_only=True" not in code):
+                found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not found, found

@@ -75,6 +75,10 @@ def safe_name(name: str) -> str:
     return cleaned if re.match(r"^[A-Za-z_]", cleaned) else f"net_{cleaned}"
 
 
-def as_float64(array: Any) -> np.ndarray:
-    """float32/float64 -> float64, exactly (widening never rounds)."""
-    return np.array(array, dtype=np.float64)
+def as_float64(array: Any, where: str = "a weight", error: type[Exception] = NetworkError) -> np.ndarray:
+    """float32/float64 -> float64, exactly (widening never rounds); ``error``
+    naming ``where`` for anything that is not an array of real numbers."""
+    arr = np.asarray(array)
+    if arr.dtype.kind not in "fiub":
+        raise error(f"{where} holds {arr.dtype} values, not numbers; store weights as float tensors")
+    return np.array(arr, dtype=np.float64)

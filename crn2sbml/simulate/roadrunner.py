@@ -11,13 +11,13 @@ import contextlib
 import functools
 import hashlib
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path, write_text_atomic
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
 from ..errors import InputError, ModelReadError, SimulationError, UnsupportedError
@@ -34,6 +34,9 @@ def _roadrunner():
     cfg.setValue(cfg.LLVM_BACKEND, cfg.LLJIT)
     cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, cfg.NONE)
     cfg.setValue(cfg.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES, True)
+    # roadrunner's log lines (CVODE failures, ...) would repeat on stderr what
+    # the SimulationError raised for them carries in the tool's own words
+    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
     # Conserved-moiety analysis stays off (roadrunner's default; these CRNs
     # have no conservation laws). Setting the related warning flag crashes
     # roadrunner 2.10, so it is left alone.
@@ -104,33 +107,66 @@ def model_text(crn: CRN, sbml: str | None = None, rate_constants: str | None = N
                                rate_constants=rate_constants or rate_constants_for(crn)))
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _verified(path: Path) -> bool:
+    """The state file is exactly what a crn2sbml process saved: its SHA-256
+    equals the one recorded beside it. roadrunner's loadState trusts its
+    input (a damaged file aborts the process in LLVM's loader), so nothing
+    unverified reaches it."""
+    try:
+        return _checksum_file(path).read_text().strip() == file_sha256(path)
+    except OSError:
+        return False
+
+
+def _save_state(rr, path: Path) -> None:
+    """The state file, then its checksum, each renamed into place whole: a
+    reader sees a complete state with its checksum, or a mismatch (a writer
+    between the two renames, another process saving at once, a damaged or
+    killed write), which only costs a compile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        rr.saveState(str(tmp))
+        digest = file_sha256(tmp)
+    try:
+        write_text_atomic(_checksum_file(path), digest + "\n")
+    except OSError:  # e.g. the disk filled up: an unverifiable state is never read, so do not keep it
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+
+
 def load_roadrunner(sbml: str, cache: Path | None = None):
     """A RoadRunner for ``sbml``, restored from ``cache`` when it holds this
-    model's compiled state, else JIT-compiled (and saved there). A cache that
-    cannot be read or written only costs the compile."""
+    model's compiled state (checksum verified), else JIT-compiled (and saved
+    there). A cache that cannot be read or written only costs the compile."""
     rr_mod = _roadrunner()
     path = cache_file(sbml, cache) if cache is not None else None
-    if path is not None and path.is_file():
+    if path is not None and path.is_file() and _verified(path):
         rr = rr_mod.RoadRunner()
         try:
             with compact_jit_sections():
                 rr.loadState(str(path))
             return rr
         except RuntimeError:
-            pass  # stale or damaged: compile again and overwrite
+            pass  # stale: compile again and overwrite
     with compact_jit_sections():
         rr = rr_mod.RoadRunner(sbml)
     if path is not None:
         with contextlib.suppress(OSError, RuntimeError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            os.close(fd)
-            try:
-                rr.saveState(tmp)
-                os.replace(tmp, path)
-            finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+            _save_state(rr, path)
     return rr
 
 

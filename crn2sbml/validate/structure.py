@@ -10,16 +10,13 @@ import libsbml
 
 from ..compile import compile_network
 from ..crn import CRN, Reaction
-from ..emit._common import readout_expression
-from ..emit.sbml import CONCENTRATION, kinetic_formula
+from ..emit.sbml import kinetic_formula
+from ..loader import canonical_formula as _canonical
+from ..loader import readout_problems
 from .result import CheckResult
 from .subject import Options, Subject
 
 VALUE_RTOL = 1e-14  # parameters are stored to the last bit (annotations keep the exact repr)
-
-
-def _canonical(formula: str) -> str:
-    return libsbml.formulaToL3String(libsbml.parseL3Formula(formula))
 
 
 def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
@@ -37,30 +34,6 @@ def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
             problems.append(f"reaction {r.id}: kinetic law '{got}' is not the construction's mass-action law '{want}'")
         elif rx.getReversible():
             problems.append(f"reaction {r.id} is reversible; mass-action reactions here are irreversible")
-    return problems
-
-
-def readout_problems(crn: CRN, sbml: str) -> list[str]:
-    """Each readout rule must be the construction's combination of its unit's
-    rails: the simulation checks compare rails, so a negated or altered
-    readout would otherwise report a wrong output unnoticed."""
-    if crn.readout_form != "rules" or not crn.readouts:
-        return []
-    doc = libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
-    model = doc.getModel()
-    rules = {}
-    for i in range(model.getNumRules()):
-        rule = model.getRule(i)
-        if rule.isAssignment() and rule.getMath() is not None:
-            rules[rule.getVariable()] = libsbml.formulaToL3String(rule.getMath())
-    problems = []
-    for r in crn.readouts:
-        want = _canonical(readout_expression(r, " dimensionless", f" {CONCENTRATION}"))
-        got = rules.get(r.id)
-        if got is None:
-            problems.append(f"readout {r.id} has no assignment rule; the construction reads it as '{want}'")
-        elif got != want:
-            problems.append(f"readout {r.id} is '{got}'; the construction reads it as '{want}'")
     return problems
 
 

@@ -245,7 +245,12 @@ def no_network(name: str, subject: Subject) -> CheckResult:
 
 
 def not_simulable(name: str, subject: Subject) -> CheckResult | None:
-    """A failed result when the model cannot be simulated as a mass-action CRN, else None."""
+    """A failed result when the model cannot be simulated as a mass-action CRN,
+    or when its readout rules are not the construction's (the simulators
+    compare the construction's readouts, not what the file computes), else None."""
+    if subject.model.readout_problems:
+        return CheckResult(name, False, "not run: the model's readouts are not the construction's, so its outputs "
+                           f"are not what the simulations compare ({'; '.join(subject.model.readout_problems)})")
     if not subject.model.unsupported:
         return None
     return CheckResult(name, False, f"not run: the model cannot be simulated as a mass-action CRN "

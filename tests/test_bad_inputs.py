@@ -1,0 +1,188 @@
+"""One regression test per kind of bad input the fuzz suite (tests/test_fuzz_*.py)
+and issue 14 found, named after it: each now ends in one error line (exit 2),
+a failed check (exit 1) or a correct result, never a traceback, a crash or a
+false pass. (Names, numbers and limits: tests/test_names.py; untrusted files:
+tests/test_untrusted_files.py; kills, a full disk, the cache: tests/test_faults.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from crn2sbml import SteadyStateError, compile_network, load_network
+from crn2sbml.simulate.acceptance import accept
+
+SIGNED = {"name": "signed", "epsilon": 0.05, "inputs": ["a", "b"], "outputs": ["o"],
+          "layers": [{"weights": [[1.0, -0.5], [0.3, 0.8]], "bias": [0.1, -0.2]},
+                     {"weights": [[1.5, -1.0]], "bias": [0.05], "activation": "identity"}]}
+
+
+@pytest.fixture
+def signed(tmp_path, capsys) -> Path:
+    (tmp_path / "signed.json").write_text(json.dumps(SIGNED))
+    assert run_cli(capsys, "compile", tmp_path / "signed.json", "--out", tmp_path / "out")[0] == 0
+    return tmp_path / "out" / "signed.xml"
+
+
+def one_line(code: int, err: str, want: int = 2) -> str:
+    assert code == want and "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crn2sbml: error: "), err
+    return lines[0]
+
+
+def edit(path: Path, name: str, pattern: str, repl: str) -> Path:
+    text, n = re.subn(pattern, repl, path.read_text(), count=1, flags=re.S)
+    assert n == 1
+    out = path.with_name(name)
+    out.write_text(text)
+    return out
+
+
+def test_nan_reaching_the_polynomial_check_is_one_line(tmp_path, capsys):
+    data = dict(SIGNED, layers=[dict(SIGNED["layers"][0], activation={"name": "polynomial", "q": {"2": float("nan")}}),
+                                SIGNED["layers"][1]])
+    (tmp_path / "n.json").write_text(json.dumps(data))
+    line = one_line(*run_cli(capsys, "compile", tmp_path / "n.json", "--out", tmp_path / "o")[::2])
+    assert "layers[0]" in line
+
+
+def test_simulate_input_for_a_species_defined_by_an_assignment_rule(signed, capsys):
+    rule = ('<assignmentRule variable="a"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math>'
+            '</assignmentRule>')
+    path = edit(signed, "rule.xml", "<listOfRules>", "<listOfRules>" + rule)
+    line = one_line(*run_cli(capsys, "simulate", path, "--input", "1,0")[::2])
+    assert "assignment rule for a" in line
+
+
+def test_cvode_convergence_failure_is_one_line(signed, capsys):
+    path = edit(signed, "stiff.xml", r'(id="ann_L1_u0"[^>]*value=")[^"]*"', r'\g<1>1e300"')
+    code, out, err = run_cli(capsys, "simulate", path, "--input", "1,0")
+    assert err.count("crn2sbml: error:") == 1 and "CV_CONV_FAILURE" in err and code == 2, err
+    assert "Traceback" not in err
+
+
+def test_rate_constant_near_double_range_fails_in_one_line_without_warnings(signed, capsys):
+    """A weight of 1e200 overflowed the settling bound (NaN time units) and
+    printed numpy's RuntimeWarnings above the error."""
+    path = edit(signed, "huge.xml", r'(id="w_L1_u0_i0"[^>]*value=")[^"]*"', r'\g<1>1e200"')
+    code, out, err = run_cli(capsys, "simulate", path, "--input", "1,0")
+    line = one_line(code, "\n".join(l for l in err.splitlines() if not l.startswith("crn2sbml: note:")))
+    assert "nan time units" not in line
+
+
+def test_nan_relative_error_never_accepts_a_steady_state():
+    net = load_network(Path(__file__).resolve().parent.parent / "models" / "xor.json")
+    crn = compile_network(net, inputs=[1, 0])
+    values = np.ones(len(crn.species))
+    with pytest.raises(SteadyStateError):
+        accept(crn, values, 0.0, backend="test", expected_state=np.full(len(crn.species), np.nan))
+
+
+def test_sbml_not_well_formed_xml_is_one_line(signed, capsys):
+    path = signed.with_name("cut.xml")
+    path.write_text(signed.read_text()[:5000])
+    for command in ("simulate", "validate"):
+        assert "not readable SBML" in one_line(*run_cli(capsys, command, path)[::2])
+
+
+def test_validate_roadrunner_error_is_a_failed_check(signed, capsys):
+    path = edit(signed, "stiff.xml", r'(id="ann_L1_u0"[^>]*value=")[^"]*"', r'\g<1>1e300"')
+    code, out, err = run_cli(capsys, "validate", path, "--checks", "fixed_point", "--quiet", "--accept-edits")
+    assert code == 1 and "Traceback" not in out + err and "FAIL fixed_point" in out, out + err
+
+
+@pytest.mark.parametrize("samples", ["0", "-3"])
+def test_sample_count_zero_or_negative_is_a_usage_error(tmp_path, capsys, samples):
+    code, out, err = run_cli(capsys, "sweep", tmp_path / "x.json", "--eps", "0.1", "--samples", samples,
+                             "--out", tmp_path / "s", "--serial")
+    assert code == 2 and err.strip().splitlines()[-1] == f"crn2sbml: error: --samples is {samples}; it must be at least 1"
+
+
+def test_negated_readout_fails_with_the_readme_subset_of_checks(signed, capsys, tmp_path):
+    path = edit(signed, "negated.xml", r"(<assignmentRule .*?)o_pos(.*?)o_neg", r"\1@@\2o_pos")
+    path.write_text(path.read_text().replace("@@", "o_neg"))
+    for checks in ("sbml,fixed_point,convergence", "fixed_point", "structure"):
+        code, out, err = run_cli(capsys, "validate", path, "--network", tmp_path / "signed.json", "--checks", checks,
+                                 "--quiet")
+        assert code == 1 and "readout o is" in out, (checks, out)
+
+
+def test_negated_readout_is_not_reported_as_checked_by_simulate(signed, capsys):
+    path = edit(signed, "negated.xml", r"(<assignmentRule .*?)o_pos(.*?)o_neg", r"\1@@\2o_pos")
+    path.write_text(path.read_text().replace("@@", "o_neg"))
+    code, out, err = run_cli(capsys, "simulate", path, "--input", "1,0", "--json")
+    assert code == 0, err
+    assert json.loads(out)["checked_against_network"] is False
+
+
+# --- import ----------------------------------------------------------------------------------
+def onnx_file(tmp_path: Path, nodes, inits, n_in: int = 2, out: str = "y") -> Path:
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n_in])],
+                              [helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, 1])], initializer=inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+def import_error(capsys, path: Path) -> str:
+    return one_line(*run_cli(capsys, "import", path, "--out", path.with_suffix(".json"))[::2])
+
+
+def test_onnx_shapes_do_not_match_weights(tmp_path, capsys):
+    from onnx import helper, numpy_helper
+
+    path = onnx_file(tmp_path, [helper.make_node("Gemm", ["x", "W", "B"], ["y"], transB=1)],
+                     [numpy_helper.from_array(np.ones((1, 2), np.float32), "W"),
+                      numpy_helper.from_array(np.ones(3, np.float32), "B")])
+    assert "the bias has 3 values for 1 outputs" in import_error(capsys, path)
+
+
+def test_onnx_index_out_of_range_in_graph(tmp_path, capsys):
+    """A node without outputs (its output index out of range) once raised IndexError."""
+    from onnx import helper, numpy_helper
+
+    node = helper.make_node("Gemm", ["x", "W"], ["y"], transB=1)
+    del node.output[:]
+    path = onnx_file(tmp_path, [node], [numpy_helper.from_array(np.ones((1, 2), np.float32), "W")])
+    assert "0 outputs" in import_error(capsys, path)
+
+
+def test_onnx_non_numeric_initializer(tmp_path, capsys):
+    from onnx import TensorProto, helper
+
+    path = onnx_file(tmp_path, [helper.make_node("Gemm", ["x", "W"], ["y"], transB=1)],
+                     [helper.make_tensor("W", TensorProto.STRING, [1], [b"abc"])])
+    assert "not numbers" in import_error(capsys, path)
+
+
+def test_onnx_graph_that_is_not_a_chain_is_refused(tmp_path, capsys):
+    """Two Gemms both reading the graph input were imported as a chain: a
+    different function, written without a word."""
+    from onnx import helper, numpy_helper
+
+    nodes = [helper.make_node("Gemm", ["x", "W0"], ["h"], transB=1),
+             helper.make_node("Gemm", ["x", "W1"], ["y"], transB=1)]
+    path = onnx_file(tmp_path, nodes, [numpy_helper.from_array(np.ones((2, 2), np.float32), "W0"),
+                                       numpy_helper.from_array(np.ones((1, 2), np.float32), "W1")])
+    assert "chain" in import_error(capsys, path)
+
+
+def test_predict_refuses_a_model_with_a_rule_it_would_drop(signed, capsys, tmp_path):
+    """predict (and export) once ran the IR of a model whose input was set by
+    an assignment rule, dropping the rule: outputs of another model, exit 0."""
+    rule = ('<assignmentRule variable="a"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math>'
+            '</assignmentRule>')
+    path = edit(signed, "rule.xml", "<listOfRules>", "<listOfRules>" + rule)
+    (tmp_path / "x.csv").write_text("a,b\n0,0\n")
+    line = one_line(*run_cli(capsys, "predict", path, "--inputs-file", tmp_path / "x.csv",
+                             "--out", tmp_path / "p.csv")[::2])
+    assert "assignment rule for a" in line and not (tmp_path / "p.csv").exists()
