@@ -104,7 +104,7 @@ sin cos tan sec csc cot sinh cosh tanh sech csch coth arcsin arccos arctan arcse
 arcsinh arccosh arctanh arcsech arccsch arccoth and or not xor implies eq neq gt lt geq leq
 plus minus times divide quotient rem uniform normal gamma exponential poisson binomial lognormal chisquare
 laplace cauchy rayleigh bernoulli truncatedNormal truncatedExponential truncatedGamma truncatedPoisson
-time avogadro pi exponentiale true false inf infinity nan notanumber
+time avogadro pi exponentiale true false inf infinity nan notanumber default_compartment
 """.split())
 # SBML Level 3 math: names libsbml's formula parser reads as built-ins (any
 # letter case) or csymbols, e and lambda (Euler's number and a keyword to sympy-

@@ -199,6 +199,11 @@ class Network:
         if not layers:
             raise NetworkError("layers is empty; give at least one layer")
         check_size(len(layers), sum(layer.weights.size for layer in layers))
+        bad = next((c for c in self.description if c not in "\t\n\r" and (ord(c) < 0x20 or 0xFFFE <= ord(c) <= 0xFFFF
+                                                                         or 0xD800 <= ord(c) <= 0xDFFF)), None)
+        if bad is not None:  # the description goes into the SBML notes, which are XML
+            raise NetworkError(f"description contains the control character {bad!r}, which XML cannot hold; "
+                               "remove it (tabs and line breaks are fine)")
         for i, (prev, nxt) in enumerate(zip(layers, layers[1:]), start=1):
             if nxt.n_in != prev.n_out:
                 raise NetworkError(

@@ -186,3 +186,27 @@ def test_predict_refuses_a_model_with_a_rule_it_would_drop(signed, capsys, tmp_p
     line = one_line(*run_cli(capsys, "predict", path, "--inputs-file", tmp_path / "x.csv",
                              "--out", tmp_path / "p.csv")[::2])
     assert "assignment rule for a" in line and not (tmp_path / "p.csv").exists()
+
+
+def test_input_named_like_antimonys_default_compartment_loads_in_antimony(tmp_path, capsys):
+    """Antimony declares `default_compartment` itself: a species of that id made
+    an .ant file Antimony refuses (found by the fuzz suite's random profile)."""
+    import antimony
+
+    data = dict(SIGNED, inputs=["default_compartment", "b"])
+    (tmp_path / "dc.json").write_text(json.dumps(data))
+    code, _, err = run_cli(capsys, "compile", tmp_path / "dc.json", "--out", tmp_path / "o")
+    assert code == 0, err
+    assert antimony.loadAntimonyString((tmp_path / "o" / "signed.ant").read_text()) >= 0, antimony.getLastError()
+    net = load_network(tmp_path / "dc.json")
+    code, out, err = run_cli(capsys, "simulate", tmp_path / "o" / "signed.xml", "--input", "default_compartment=0.4,b=0.7")
+    assert code == 0, err
+    value = float(re.search(r"\bo\b\D*?(-?\d+\.\d+(?:e-?\d+)?)", out).group(1))
+    assert value == pytest.approx(float(net.forward([0.4, 0.7])[0]), rel=1e-6)
+
+
+def test_description_with_control_characters_is_refused_naming_the_field(tmp_path, capsys):
+    (tmp_path / "cc.json").write_text(json.dumps(dict(SIGNED, description="trained\x0bon day 2")))
+    line = one_line(*run_cli(capsys, "compile", tmp_path / "cc.json", "--out", tmp_path / "o")[::2])
+    assert "description" in line and "\\x0b" in line
+    assert not (tmp_path / "o").exists()
