@@ -42,6 +42,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def loadavg() -> str:
 class Clock:
     """Wall and CPU (this process, all threads) seconds of a block."""
 
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Self:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
         return self
 

@@ -135,7 +135,7 @@ class _Quadratic:
     rising: bool  # some hq1 > 0 (a long step on a self-catalysed rail): the other form of the root
 
     @classmethod
-    def prepare(cls, c: list[np.ndarray], powers: list[int], half_ih: np.ndarray) -> "_Quadratic":
+    def prepare(cls, c: list[np.ndarray], powers: list[int], half_ih: np.ndarray) -> _Quadratic:
         by_power = dict(zip(powers, c))
         zero = np.zeros((1, 1))
         c0, c1, c2 = (by_power.get(p, zero) for p in (0, 1, 2))
