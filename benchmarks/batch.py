@@ -239,6 +239,7 @@ def main() -> None:
     ap.add_argument("--times", default="0.1,1,5,20")
     ap.add_argument("--diffrax-solvers", default="tsit5,kvaerno5")
     ap.add_argument("--diffrax-sample", type=int, default=0, help="inputs diffrax solves (0: all of --tc-batch)")
+    ap.add_argument("--skip-steady", action="store_true", help="time courses and diffrax only")
     ap.add_argument("--out", type=Path, default=HERE / "batch_results.json")
     args = ap.parse_args()
     started, load_at_start = time.perf_counter(), loadavg()
@@ -251,16 +252,18 @@ def main() -> None:
         modes = (False,)
     print(f"machine: {os.cpu_count()} cores, load average {loadavg()} (1, 5, 15 min); python "
           f"{platform.python_version()}, numpy {np.__version__}", flush=True)
-    rows = [r for shape in ((64, 20, 10), (784, 100, 10)) for r in steady(shape, args.batch, modes)]
-    print(f"\n1. steady states, {args.batch} inputs: BatchSimulator.solve against the closed-form forward pass "
-          "(medians of 3, wall)")
+    shapes = () if args.skip_steady else ((64, 20, 10), (784, 100, 10))
+    rows = [r for shape in shapes for r in steady(shape, args.batch, modes)]
+    if rows:
+        print(f"\n1. steady states, {args.batch} inputs: BatchSimulator.solve against the closed-form forward pass "
+              "(medians of 3, wall)")
     for r in rows:
         print(f"  {r['shape']:11s} {r['reactions']:6d} reactions, check in {r['residual_check']:5s}: forward "
               f"{r['forward_s']:.3f} s, solve {r['solve_s']:.3f} s -> {r['ratio']:.1f}x (target <= 10x; CPU "
               f"{r['solve_cpu_s'] / r['forward_cpu_s']:.1f}x); max rel err vs forward {r['err_vs_forward']:.1e}, max "
               f"|dc/dt| {r['residual_max']:.1e}, re-solved {r['resolved']}, failed {r['failed']}; build "
               f"{r['build_s']:.2f} s, first call {r['first_call_s']:.2f} s; load {r['load_average']}", flush=True)
-    if len(modes) == 1:
+    if rows and len(modes) == 1:
         print("  numba: not installed (pip install '.[fast]'), so only the numpy check was measured")
     tc, sim, x, want = time_courses(args.tc_batch, times)
     print(f"\n2. time courses, {tc['batch']} inputs x {len(times)} times ({args.times}) on 64-20-10, from 0; "
@@ -274,9 +277,11 @@ def main() -> None:
     print("  max rel error of the outputs vs CVODE at t = " + ", ".join(
         f"{t:g}: {e:.1e}" for t, e in zip(times, tc["max_rel_err_vs_cvode"])) + " (target <= 1e-6)", flush=True)
     sample = args.diffrax_sample or args.tc_batch
-    dxs = [diffrax_run(name, sim, x[:sample], times, want, args.tc_batch) for name in args.diffrax_solvers.split(",")]
-    print("\n3. diffrax, jit + vmap on the CPU, the same inputs and times")
-    for dx in dxs:
+    print("\n3. diffrax, jit + vmap on the CPU, the same inputs and times", flush=True)
+    dxs = []
+    for name in args.diffrax_solvers.split(","):
+        dx = diffrax_run(name, sim, x[:sample], times, want, args.tc_batch)
+        dxs.append(dx)
         if "skipped" in dx:
             print(f"  skipped - {dx['skipped']}")
             continue
