@@ -3,27 +3,37 @@
 against per-input integrators, measured in one run.
 
     python benchmarks/batch.py [--batch 10000] [--tc-batch 1000] [--times 0.1,1,5,20]
-                               [--diffrax-sample 50] [--out benchmarks/batch_results.json]
+                               [--diffrax-solvers tsit5,kvaerno5] [--diffrax-sample N]
+                               [--out benchmarks/batch_results.json]
 
 1. Steady states, 10,000 inputs uniform in [0, 1], at 64-20-10 and 784-100-10
    (random weights N(0, 1/fan_in), biases N(0, 0.01), eps 0.01): the closed-
    form forward pass (matmul + sigma_eps) and ``BatchSimulator.solve`` (fast
    path + independent per-reaction mass-action check on every member), medians
-   of 3 alternating runs, and their ratio (target: within 10x). The first call
-   (numba import + JIT, or its disk cache) is reported apart.
+   of 3 alternating runs, and their ratio (target: within 10x), once with the
+   default numpy residual check and once with numba (``CRN2SBML_NUMBA=1``,
+   when numba is installed). The first call (numba import + JIT, or its disk
+   cache) is reported apart.
 2. Time courses, ``--tc-batch`` inputs x ``--times`` on 64-20-10 from the
    all-zero state: ``BatchSimulator.time_courses`` against a roadrunner loop
    (CVODE, rtol 1e-10, atol 1e-14: ``set_inputs`` + ``simulate(times=...)`` per
    input, load time apart) that is also the reference: max relative error of
    the outputs at each time (target <= 1e-6; time target >= 20x faster).
 3. diffrax (optional: ``pip install jax diffrax``; skipped with the reason when
-   absent): Kvaerno5 (implicit, for the stiff start) vmapped over
-   ``--diffrax-sample`` inputs, rtol 1e-8, jit time apart, scaled to the batch.
+   absent): Tsit5 (explicit) and Kvaerno5 (implicit), jit + vmap on the CPU,
+   rtol 1e-8, atol 1e-14, on the same inputs and times (all of them unless
+   ``--diffrax-sample`` is smaller, then scaled), jit time apart.
+
+The machine is shared: the load average (/proc/loadavg) is printed with each
+section, each timing is given as wall and CPU seconds of this process, and
+only ratios measured in this run are compared.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import inspect
 import json
 import math
 import os
@@ -32,6 +42,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -64,65 +75,120 @@ def forward_closed_form(net: crn2sbml.Network, x: np.ndarray) -> np.ndarray:
     return h
 
 
+def loadavg() -> str:
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg has them."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+class Clock:
+    """Wall and CPU (this process, all threads) seconds of a block."""
+
+    def __enter__(self) -> Self:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+@contextlib.contextmanager
+def numba_mode(on: bool):
+    """Run the block with the residual check compiled by numba (on) or in numpy."""
+    from crn2sbml.simulate import _residual
+
+    old = os.environ.get(_residual.NUMBA_ENV)
+    os.environ[_residual.NUMBA_ENV] = "1" if on else "0"
+    _residual._KERNEL.clear()  # re-read the switch
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(_residual.NUMBA_ENV, None)
+        else:
+            os.environ[_residual.NUMBA_ENV] = old
+        _residual._KERNEL.clear()
+
+
 def rel_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)))
 
 
-def steady(shape: tuple[int, ...], batch: int, repeats: int = 3) -> dict:
+def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool, ...], repeats: int = 3) -> list[dict]:
+    """One row per mode (numba off / on): solve against the forward pass, alternating."""
     net = make_network(shape)
     crn = compile_network(net)
-    t0 = time.perf_counter()
-    sim = BatchSimulator(crn)
-    build = time.perf_counter() - t0
+    with Clock() as build:
+        sim = BatchSimulator(crn)
     x = np.random.default_rng([SEED, 1]).uniform(0.0, 1.0, size=(batch, shape[0]))
-    t0 = time.perf_counter()
-    sim.solve(x[:10])
-    first = time.perf_counter() - t0
-    t_fwd, t_sol = [], []
-    for _ in range(repeats):  # alternate, so both see the same machine load
-        t0 = time.perf_counter()
-        want = forward_closed_form(net, x)
-        t_fwd.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        solution = sim.solve(x)
-        t_sol.append(time.perf_counter() - t0)
-    ratios = [s / f for s, f in zip(t_sol, t_fwd)]
-    return {"shape": "-".join(map(str, shape)), "reactions": len(crn.reactions), "batch": batch, "build_s": build,
-            "first_call_s": first, "forward_s": statistics.median(t_fwd), "solve_s": statistics.median(t_sol),
-            "ratio": statistics.median(ratios), "err_vs_forward": rel_error(sim.readout(solution.states), want),
+    rows = []
+    for numba in modes:
+        with numba_mode(numba):
+            sim.__dict__.pop("_mass_action", None)
+            with Clock() as first:
+                sim.solve(x[:10])
+            load = loadavg()
+            t_fwd, t_sol, c_fwd, c_sol = [], [], [], []
+            for _ in range(repeats):  # alternate, so both see the same machine load
+                with Clock() as fwd:
+                    want = forward_closed_form(net, x)
+                with Clock() as sol:
+                    solution = sim.solve(x)
+                t_fwd.append(fwd.wall)
+                t_sol.append(sol.wall)
+                c_fwd.append(fwd.cpu)
+                c_sol.append(sol.cpu)
+        rows.append({
+            "shape": "-".join(map(str, shape)), "reactions": len(crn.reactions), "batch": batch,
+            "residual_check": "numba" if numba else "numpy", "load_average": load, "build_s": build.wall,
+            "first_call_s": first.wall, "forward_s": statistics.median(t_fwd), "solve_s": statistics.median(t_sol),
+            "ratio": statistics.median(s / f for s, f in zip(t_sol, t_fwd)),
+            "forward_cpu_s": statistics.median(c_fwd), "solve_cpu_s": statistics.median(c_sol),
+            "err_vs_forward": rel_error(sim.readout(solution.states), want),
             "residual_max": float(np.max(solution.residual)), "resolved": int(solution.resolved.sum()),
-            "failed": int(solution.failed.sum())}
+            "failed": int(solution.failed.sum())})
+    return rows
 
 
-def time_courses(batch: int, times: np.ndarray) -> tuple[dict, BatchSimulator, np.ndarray, crn2sbml.CRN]:
+def time_courses(batch: int, times: np.ndarray) -> tuple[dict, BatchSimulator, np.ndarray, np.ndarray]:
     shape = (64, 20, 10)
     net = make_network(shape)
     crn = compile_network(net)
     sim = BatchSimulator(crn)
     x = np.random.default_rng([SEED, 4]).uniform(0.0, 1.0, size=(batch, shape[0]))
-    t0 = time.perf_counter()
-    run = sim.time_courses(x, times)
-    t_batch = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    rr = RoadRunnerSimulator(crn, rtol=1e-10, atol=1e-14)
-    load = time.perf_counter() - t0
+    sim.time_courses(x[:4], times)  # first-call costs (imports) apart
+    load = loadavg()
+    with Clock() as ours:
+        run = sim.time_courses(x, times)
+    with Clock() as load_rr:
+        rr = RoadRunnerSimulator(crn, rtol=1e-10, atol=1e-14)
     rr.rr.timeCourseSelections = [f"[{s}]" for s in rr.species]  # the IR's floating order, as the batch's
     ref = []
-    t0 = time.perf_counter()
-    for xi in x:
-        rr.set_inputs(xi)
-        ref.append(np.array(rr.rr.simulate(times=np.concatenate([[0.0], times])))[1:])
-    t_rr = time.perf_counter() - t0
+    with Clock() as loop:
+        for xi in x:
+            rr.set_inputs(xi)
+            ref.append(np.array(rr.rr.simulate(times=np.concatenate([[0.0], times])))[1:])
+    with Clock() as again:  # the batch once more, after the loop: the load may have changed
+        sim.time_courses(x, times)
     want = np.array(ref) @ sim.readout_matrix.T + sim.readout_offset
     err = np.max(np.abs(run.outputs - want) / np.abs(want), axis=(0, 2))
-    return ({"shape": "64-20-10", "batch": batch, "times": times.tolist(), "batch_s": t_batch,
+    batch_s = min(ours.wall, again.wall)
+    batch_cpu = min(ours.cpu, again.cpu)
+    return ({"shape": "64-20-10", "batch": batch, "times": times.tolist(), "load_average": load,
+             "load_average_after": loadavg(), "batch_s": batch_s, "batch_cpu_s": batch_cpu,
+             "batch_runs_s": [ours.wall, again.wall],
+             "rtol": inspect.signature(sim.time_courses).parameters["rtol"].default,
              "steps_median": float(np.median(run.steps)), "steps_max": int(run.steps.max()),
              "rejected_total": int(run.rejected.sum()), "failed": int(run.failed.sum()),
-             "roadrunner_load_s": load, "roadrunner_loop_s": t_rr, "speedup_vs_roadrunner": t_rr / t_batch,
+             "roadrunner_load_s": load_rr.wall, "roadrunner_loop_s": loop.wall, "roadrunner_loop_cpu_s": loop.cpu,
+             "speedup_vs_roadrunner": loop.wall / batch_s, "speedup_vs_roadrunner_cpu": loop.cpu / batch_cpu,
              "max_rel_err_vs_cvode": err.tolist()}, sim, x, want)
 
 
-def diffrax_run(sim: BatchSimulator, x: np.ndarray, times: np.ndarray, want: np.ndarray, batch: int) -> dict:
+def diffrax_run(solver_name: str, sim: BatchSimulator, x: np.ndarray, times: np.ndarray, want: np.ndarray,
+                batch: int) -> dict:
     try:
         import jax
         import jax.numpy as jnp
@@ -142,7 +208,7 @@ def diffrax_run(sim: BatchSimulator, x: np.ndarray, times: np.ndarray, want: np.
         return jnp.zeros(n).at[spc].add(val * rate[reaction_of])
 
     term = diffrax.ODETerm(rhs)
-    solver = diffrax.Kvaerno5()
+    solver = {"tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5}[solver_name]()
     control = diffrax.PIDController(rtol=1e-8, atol=1e-14)
 
     def one(xs):
@@ -153,16 +219,17 @@ def diffrax_run(sim: BatchSimulator, x: np.ndarray, times: np.ndarray, want: np.
 
     batched = jax.jit(jax.vmap(one))
     xs = jnp.array(sim.input_species(x))
-    t0 = time.perf_counter()
-    batched(xs[:2]).block_until_ready()
-    jit = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ys = np.asarray(batched(xs).block_until_ready())
-    seconds = time.perf_counter() - t0
+    with Clock() as jit:
+        batched(xs).block_until_ready()  # jit for this batch shape (and one run)
+    load = loadavg()
+    with Clock() as run:
+        ys = np.asarray(batched(xs).block_until_ready())
     got = ys @ sim.readout_matrix.T + sim.readout_offset
     err = np.max(np.abs(got - want[: len(x)]) / np.abs(want[: len(x)]), axis=(0, 2))
-    return {"sample": len(x), "jit_s": jit, "seconds": seconds, "scaled_s": seconds * batch / len(x),
-            "max_rel_err_vs_cvode": err.tolist(), "solver": "Kvaerno5, rtol 1e-8"}
+    scale = batch / len(x)
+    return {"solver": f"{solver_name}, rtol 1e-8, atol 1e-14", "sample": len(x), "load_average": load,
+            "jit_s": jit.wall, "seconds": run.wall, "cpu_s": run.cpu, "scaled_s": run.wall * scale,
+            "scaled_cpu_s": run.cpu * scale, "max_rel_err_vs_cvode": err.tolist()}
 
 
 def main() -> None:
@@ -170,42 +237,64 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=10000)
     ap.add_argument("--tc-batch", type=int, default=1000)
     ap.add_argument("--times", default="0.1,1,5,20")
-    ap.add_argument("--diffrax-sample", type=int, default=50)
+    ap.add_argument("--diffrax-solvers", default="tsit5,kvaerno5")
+    ap.add_argument("--diffrax-sample", type=int, default=0, help="inputs diffrax solves (0: all of --tc-batch)")
+    ap.add_argument("--skip-steady", action="store_true", help="time courses and diffrax only")
     ap.add_argument("--out", type=Path, default=HERE / "batch_results.json")
     args = ap.parse_args()
-    started = time.perf_counter()
+    started, load_at_start = time.perf_counter(), loadavg()
     times = np.array([float(t) for t in args.times.split(",")])
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; python "
-          f"{platform.python_version()}, numpy {np.__version__}")
-    rows = [steady(shape, args.batch) for shape in ((64, 20, 10), (784, 100, 10))]
-    print(f"\n1. steady states, {args.batch} inputs: BatchSimulator.solve against the closed-form forward pass "
-          "(medians of 3)")
+    try:
+        import numba  # noqa: F401
+
+        modes: tuple[bool, ...] = (False, True)
+    except ImportError:
+        modes = (False,)
+    print(f"machine: {os.cpu_count()} cores, load average {loadavg()} (1, 5, 15 min); python "
+          f"{platform.python_version()}, numpy {np.__version__}", flush=True)
+    shapes = () if args.skip_steady else ((64, 20, 10), (784, 100, 10))
+    rows = [r for shape in shapes for r in steady(shape, args.batch, modes)]
+    if rows:
+        print(f"\n1. steady states, {args.batch} inputs: BatchSimulator.solve against the closed-form forward pass "
+              "(medians of 3, wall)")
     for r in rows:
-        print(f"  {r['shape']:11s} {r['reactions']:6d} reactions: forward {r['forward_s']:.3f} s, solve "
-              f"{r['solve_s']:.3f} s -> {r['ratio']:.1f}x (target <= 10x); max rel err vs forward "
-              f"{r['err_vs_forward']:.1e}, max |dc/dt| {r['residual_max']:.1e}, re-solved {r['resolved']}, failed "
-              f"{r['failed']}; build {r['build_s']:.2f} s, first call {r['first_call_s']:.2f} s")
+        print(f"  {r['shape']:11s} {r['reactions']:6d} reactions, check in {r['residual_check']:5s}: forward "
+              f"{r['forward_s']:.3f} s, solve {r['solve_s']:.3f} s -> {r['ratio']:.1f}x (target <= 10x; CPU "
+              f"{r['solve_cpu_s'] / r['forward_cpu_s']:.1f}x); max rel err vs forward {r['err_vs_forward']:.1e}, max "
+              f"|dc/dt| {r['residual_max']:.1e}, re-solved {r['resolved']}, failed {r['failed']}; build "
+              f"{r['build_s']:.2f} s, first call {r['first_call_s']:.2f} s; load {r['load_average']}", flush=True)
+    if rows and len(modes) == 1:
+        print("  numba: not installed (pip install '.[fast]'), so only the numpy check was measured")
     tc, sim, x, want = time_courses(args.tc_batch, times)
-    print(f"\n2. time courses, {tc['batch']} inputs x {len(times)} times ({args.times}) on 64-20-10, from 0")
-    print(f"  BatchSimulator.time_courses {tc['batch_s']:.2f} s ({tc['steps_median']:.0f} steps median, "
-          f"{tc['steps_max']} max, {tc['rejected_total']} rejected, {tc['failed']} failed)")
-    print(f"  roadrunner loop (CVODE rtol 1e-10): {tc['roadrunner_loop_s']:.2f} s (+ load {tc['roadrunner_load_s']:.2f} s)"
-          f" -> batch is {tc['speedup_vs_roadrunner']:.0f}x faster (target >= 20x)")
+    print(f"\n2. time courses, {tc['batch']} inputs x {len(times)} times ({args.times}) on 64-20-10, from 0; "
+          f"load {tc['load_average']} -> {tc['load_average_after']}")
+    print(f"  BatchSimulator.time_courses (rtol {tc['rtol']:g}): {tc['batch_s']:.2f} s wall, {tc['batch_cpu_s']:.2f} s "
+          f"CPU (best of 2: {', '.join(f'{v:.2f}' for v in tc['batch_runs_s'])} s); {tc['steps_median']:.0f} steps "
+          f"median, {tc['steps_max']} max, {tc['rejected_total']} rejected, {tc['failed']} failed")
+    print(f"  roadrunner loop (CVODE rtol 1e-10): {tc['roadrunner_loop_s']:.2f} s wall, "
+          f"{tc['roadrunner_loop_cpu_s']:.2f} s CPU (+ load {tc['roadrunner_load_s']:.2f} s) -> batch is "
+          f"{tc['speedup_vs_roadrunner']:.0f}x faster wall, {tc['speedup_vs_roadrunner_cpu']:.0f}x CPU (target >= 20x)")
     print("  max rel error of the outputs vs CVODE at t = " + ", ".join(
-        f"{t:g}: {e:.1e}" for t, e in zip(times, tc["max_rel_err_vs_cvode"])) + " (target <= 1e-6)")
-    dx = diffrax_run(sim, x[: args.diffrax_sample], times, want, args.tc_batch)
-    if "skipped" in dx:
-        print(f"\n3. diffrax: skipped - {dx['skipped']}")
-    else:
-        print(f"\n3. diffrax {dx['solver']}, vmap over {dx['sample']} inputs: {dx['seconds']:.2f} s (jit "
-              f"{dx['jit_s']:.1f} s) -> {dx['scaled_s']:.1f} s for {args.tc_batch}; batch is "
-              f"{dx['scaled_s'] / tc['batch_s']:.0f}x faster; max rel err vs CVODE "
-              + ", ".join(f"{e:.1e}" for e in dx["max_rel_err_vs_cvode"]))
-    out = {"machine": {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg()[0],
+        f"{t:g}: {e:.1e}" for t, e in zip(times, tc["max_rel_err_vs_cvode"])) + " (target <= 1e-6)", flush=True)
+    sample = args.diffrax_sample or args.tc_batch
+    print("\n3. diffrax, jit + vmap on the CPU, the same inputs and times", flush=True)
+    dxs = []
+    for name in args.diffrax_solvers.split(","):
+        dx = diffrax_run(name, sim, x[:sample], times, want, args.tc_batch)
+        dxs.append(dx)
+        if "skipped" in dx:
+            print(f"  skipped - {dx['skipped']}")
+            continue
+        print(f"  {dx['solver']} over {dx['sample']} inputs: {dx['seconds']:.2f} s wall, {dx['cpu_s']:.2f} s CPU (jit "
+              f"{dx['jit_s']:.1f} s apart) -> {dx['scaled_s']:.1f} s for {args.tc_batch}; batch is "
+              f"{dx['scaled_s'] / tc['batch_s']:.1f}x faster wall, {dx['scaled_cpu_s'] / tc['batch_cpu_s']:.1f}x CPU; "
+              "max rel err vs CVODE " + ", ".join(f"{e:.1e}" for e in dx["max_rel_err_vs_cvode"])
+              + f"; load {dx['load_average']}", flush=True)
+    out = {"machine": {"cores": os.cpu_count(), "load_average_at_start": load_at_start,
                        "python": platform.python_version(), "numpy": np.__version__},
-           "steady_states": rows, "time_courses": tc, "diffrax": dx, "total_s": time.perf_counter() - started}
+           "steady_states": rows, "time_courses": tc, "diffrax": dxs, "total_s": time.perf_counter() - started}
     args.out.write_text(json.dumps(out, indent=1))
-    print(f"\ntotal {out['total_s']:.0f} s; results in {args.out}")
+    print(f"\ntotal {out['total_s']:.0f} s; load average {loadavg()}; results in {args.out}")
 
 
 if __name__ == "__main__":

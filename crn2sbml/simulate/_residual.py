@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..crn import CRN
 
@@ -70,25 +71,34 @@ class MassAction:
             return kernel(full, self.idx, self.pow, self.k, self.ptr, self.spc, self.val, self.n, BLOCK)
         return self._residual_numpy(full)
 
-    def _residual_numpy(self, full: np.ndarray, chunk_elements: float = 2e7) -> tuple[np.ndarray, np.ndarray]:
+    def _residual_numpy(self, full: np.ndarray, chunk_elements: float = 2e6) -> tuple[np.ndarray, np.ndarray]:
         b = full.shape[0]
         reaction_of = np.repeat(np.arange(self.k.size), np.diff(self.ptr))
+        # net and gross change as (species, reactions) sparse matrices: the sums over reactions are
+        # two sparse products on reaction-major rates (np.add.at, an unbuffered scatter, was 50x slower)
+        net = sp.csr_matrix((self.val, (self.spc, reaction_of)), shape=(self.n, self.k.size))
+        gross_change = abs(net)
+        k = self.k[:, None]
         res, scaled = np.zeros(b), np.zeros(b)
-        step = max(1, int(chunk_elements // max(self.k.size, 1)))
+        step = max(1, int(chunk_elements // max(self.k.size, 1)))  # chunks of a few MB: in cache, no page faults
         for lo in range(0, b, step):
-            part = full[lo: lo + step]
-            rate = np.broadcast_to(self.k, (part.shape[0], self.k.size)).copy()
+            part = np.ascontiguousarray(full[lo: lo + step].T)  # (columns, members): gathers copy whole rows
+            rate = None
             for t in range(self.idx.shape[1]):
-                factor = part[:, self.idx[:, t]]
-                rate *= np.where(self.pow[:, t] == 1, factor, factor ** self.pow[:, t])
-            flux = rate[:, reaction_of]
-            out = np.zeros((part.shape[0], self.n))
-            gross = np.zeros((part.shape[0], self.n))
-            np.add.at(out.T, self.spc, (flux * self.val).T)
-            np.add.at(gross.T, self.spc, (flux * np.abs(self.val)).T)
-            res[lo: lo + step] = np.max(np.abs(out), axis=1, initial=0.0)
+                factor = part[self.idx[:, t]]
+                high = np.flatnonzero(self.pow[:, t] != 1)  # a few (2Y annihilation): raise those rows only
+                if high.size:
+                    factor[high] **= self.pow[high, t, None]
+                if rate is None:
+                    rate = factor
+                    rate *= k
+                else:
+                    rate *= factor
+            out = net @ rate
+            gross = gross_change @ rate
+            res[lo: lo + step] = np.max(np.abs(out), axis=0, initial=0.0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                scaled[lo: lo + step] = np.max(np.where(gross > 0, np.abs(out) / gross, np.abs(out)), axis=1,
+                scaled[lo: lo + step] = np.max(np.where(gross > 0, np.abs(out) / gross, np.abs(out)), axis=0,
                                                initial=0.0)
         return res, scaled
 
