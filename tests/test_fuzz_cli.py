@@ -6,11 +6,13 @@ to the network's forward pass. In-process (``run_cli``) for speed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -140,12 +142,19 @@ def test_fuzz_compile_valid_networks_simulate_to_forward_pass(template, capsys, 
 
 
 # --- simulate / validate: SBML edited by hand ----------------------------------------------
-@fuzz_settings(150)
-@given(model=st.sampled_from(["xor", "signed"]), draw=st.data())
-def test_fuzz_simulate_edited_sbml(template, capsys, model, draw):
+@contextlib.contextmanager
+def edited_case(template: Path, model: str, draw) -> Iterator[tuple[Work, str, str]]:
+    """A work folder holding ``edited.xml``: the model edited one way; yields (work, text, kind)."""
     text, kind = draw.draw(edited_sbml((template / "out" / f"{model}.xml").read_text()))
     with Work(template) as work:
         (work.dir / "edited.xml").write_text(text, encoding="utf-8", errors="surrogateescape")
+        yield work, text, kind
+
+
+@fuzz_settings(150)
+@given(model=st.sampled_from(["xor", "signed"]), draw=st.data())
+def test_fuzz_simulate_edited_sbml(template, capsys, model, draw):
+    with edited_case(template, model, draw) as (work, _, _):
         args = ["simulate", "edited.xml", "--json", "--points", "3"]
         if draw.draw(st.booleans()):
             args += ["--input", draw.draw(st.sampled_from(["1,0", "0.3,0.7", "0,0"]))]
@@ -155,9 +164,7 @@ def test_fuzz_simulate_edited_sbml(template, capsys, model, draw):
 @fuzz_settings(60)
 @given(model=st.sampled_from(["xor", "signed"]), draw=st.data())
 def test_fuzz_validate_edited_sbml_has_no_false_pass(template, capsys, model, draw):
-    text, kind = draw.draw(edited_sbml((template / "out" / f"{model}.xml").read_text()))
-    with Work(template) as work:
-        (work.dir / "edited.xml").write_text(text, encoding="utf-8", errors="surrogateescape")
+    with edited_case(template, model, draw) as (work, text, kind):
         code, out, err = work.run(capsys, "validate", "edited.xml", "--network", f"{model}.json", "--quiet",
                                   "--checks", "sbml,structure")
         if kind in SEMANTIC and text != (template / "out" / f"{model}.xml").read_text():
