@@ -112,9 +112,9 @@ NUMBA_ENV = "CRN2SBML_NUMBA"  # "1" compiles the residual with numba (opt-in, se
 
 def _numba_kernel():
     """The numba kernel, only when ``$CRN2SBML_NUMBA`` is 1 and numba is
-    installed. Opt-in: numba brings a second LLVM into the process, and full
-    test runs that had loaded it saw two segfaults inside roadrunner's model
-    load (its own LLVM JIT); not reproduced in isolation, so kept apart."""
+    installed. Opt-in for its first-call JIT (151 s on a loaded 2-core machine,
+    cached on disk afterwards). The segfaults in roadrunner's model load once
+    blamed on it came from roadrunner's own JIT (simulate/_jit_memory.py)."""
     global prange
     if not _KERNEL:
         try:
