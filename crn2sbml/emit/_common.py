@@ -148,6 +148,10 @@ def model_notes(crn: CRN) -> list[str]:
     out.append(f"Recipe where a tool's steady-state solver does not start from the initial state, or for inputs "
                f"outside the box: simulate for T = {t:.4g} first, then solve for the steady state (or read the "
                "end of the time course). Only the steady state with every concentration positive is the answer.")
+    out.append("libRoadRunner 2.10 recompiles the model on every steadyState() call unless conserved-moiety "
+               "conversion is on (seconds per call on large models): set "
+               "roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True) before "
+               "loading.")
     return out
 
 
