@@ -140,7 +140,7 @@ def digits(out: Path, *, hidden: int = 20, epsilon: float = 0.01, rr_sample: int
     if sweep:
         summary["sweep"] = _digits_sweep(xtr, ytr, xte, yte, hidden, sweep, opts, out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "digits.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (out / "digits.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     log.info(f"summary: {out / 'digits.json'}")
     return summary
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import locale
 import math
 import os
 
@@ -53,6 +54,17 @@ def oracle_forward(net: Network, x) -> list[float]:
 def _private_roadrunner_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Compiled models go to a session folder, not the user's ~/.cache."""
     os.environ["CRN2SBML_CACHE_DIR"] = str(tmp_path_factory.mktemp("rr-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _text_encoding_kept() -> None:
+    """Tests that drive peer tools directly (basico imports COPASI, which sets
+    the C locale to "C") would leave later tests in the worker reading files as
+    ASCII; crn2sbml's own COPASI calls put it back themselves
+    (tests/test_copasi.py checks that)."""
+    ctype = locale.setlocale(locale.LC_CTYPE)
+    yield
+    locale.setlocale(locale.LC_CTYPE, ctype)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ forward pass (steady state) and libRoadRunner (time courses)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,8 @@ CASES = [  # (layer sizes, epsilon, seed)
     ((3, 5, 4, 2), 1.0, 3),
     ((3, 5, 4, 2), 1e-3, 4),
 ]
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def random_network(sizes: tuple[int, ...], eps: float, seed: int) -> tuple[Network, np.ndarray]:
@@ -150,3 +154,29 @@ def test_newton_resolution_follows_the_state_scale():
                 assert resolution >= MIN_RESOLUTION
                 if v >= 5.0:  # scaled up from the fixed 1e-14 that failed here
                     assert resolution > 10 * MIN_RESOLUTION
+
+
+def test_copasi_leaves_pythons_text_encoding_alone(tmp_path):
+    """COPASI sets the whole C locale to "C" on import and on every SBML import;
+    Python's default text encoding then turned into ASCII and any later
+    read_text() of a non-ASCII file failed, in the user's process too."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import locale, pathlib, sys\n"
+        "from crn2sbml.loader import load_model\n"
+        "from crn2sbml.simulate import get_simulator\n"
+        "before = locale.getencoding()\n"
+        f"m = load_model({str(ROOT / 'models' / 'xor' / 'xor.xml')!r})\n"
+        "sim = get_simulator('copasi', m.crn)\n"
+        f"p = pathlib.Path({str(tmp_path / 'u.txt')!r}); p.write_text('\\u00b5M', encoding='utf-8')\n"
+        "assert locale.getencoding() == before, (before, locale.getencoding())\n"
+        "print(p.read_text())\n"
+    )
+    env = {**os.environ, "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, encoding="utf-8",
+                         env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "\u00b5M"

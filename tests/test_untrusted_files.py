@@ -143,7 +143,7 @@ def test_package_never_runs_code_from_data():
                      r"allow_pickle\s*=\s*True|marshal\.loads?\(|shelve\.open\(|__import__\(")
     found = []
     for path in sorted((ROOT / "crn2sbml").rglob("*.py")):
-        for n, line in enumerate(path.read_text().splitlines(), 1):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#")[0]
             if bad.search(code) or ("torch.load(" in code and "weights_only=True" not in code):
                 found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")

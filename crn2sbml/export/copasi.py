@@ -12,7 +12,7 @@ import numpy as np
 from ..crn import CRN
 from ..emit.sbml import to_sbml
 from ..errors import OutputError
-from ..simulate.copasi_backend import _copasi
+from ..simulate.copasi_backend import _copasi, keep_text_encoding
 
 
 def write_cps(crn: CRN, x: np.ndarray, t_end: float, path: Path, points: int = 200) -> None:
@@ -20,7 +20,9 @@ def write_cps(crn: CRN, x: np.ndarray, t_end: float, path: Path, points: int = 2
     dm = copasi.CRootContainer.addDatamodel()
     try:
         copasi.CCopasiMessage.clearDeque()
-        if not dm.importSBMLFromString(to_sbml(crn.with_inputs(x))):
+        with keep_text_encoding():
+            imported = dm.importSBMLFromString(to_sbml(crn.with_inputs(x)))
+        if not imported:
             raise OutputError(f"COPASI could not import the SBML: {copasi.CCopasiMessage.getAllMessageText()}")
         tc = dm.getTask("Time-Course")
         tc.setMethodType(copasi.CTaskEnum.Method_deterministic)
@@ -41,7 +43,9 @@ def write_cps(crn: CRN, x: np.ndarray, t_end: float, path: Path, points: int = 2
         # steady-state task refuses their negative values as "no steady state"
         signed = crn.readout_form == "species" and bool(crn.readouts)
         sm.getParameter("Accept Negative Concentrations").setValue(signed)
-        if not dm.saveModel(str(path), True):
+        with keep_text_encoding():
+            saved = dm.saveModel(str(path), True)
+        if not saved:
             raise OutputError(f"COPASI could not save '{path}'")
     finally:
         copasi.CRootContainer.removeDatamodel(dm)

@@ -16,7 +16,7 @@ def nuskell(ctx: ExportContext, stage: Path) -> list[str]:
     from .formal import to_nuskell
 
     name = f"{ctx.crn.name}.crn.txt"
-    (stage / name).write_text(to_nuskell(ctx.crn.with_inputs(ctx.inputs[0]), ctx.scale, ctx.scale.time(ctx.t_end)))
+    (stage / name).write_text(to_nuskell(ctx.crn.with_inputs(ctx.inputs[0]), ctx.scale, ctx.scale.time(ctx.t_end)), encoding="utf-8")
     return [name]
 
 
@@ -24,7 +24,7 @@ def dsd(ctx: ExportContext, stage: Path) -> list[str]:
     from .formal import to_dsd
 
     name = f"{ctx.crn.name}.dsd"
-    (stage / name).write_text(to_dsd(ctx.crn.with_inputs(ctx.inputs[0]), ctx.scale, ctx.t_end))
+    (stage / name).write_text(to_dsd(ctx.crn.with_inputs(ctx.inputs[0]), ctx.scale, ctx.t_end), encoding="utf-8")
     return [name]
 
 
@@ -53,9 +53,10 @@ def tellurium(ctx: ExportContext, stage: Path) -> list[str]:
 
     crn = ctx.crn.with_inputs(ctx.inputs[0])
     base = ctx.crn.name
-    (stage / f"{base}.ant").write_text(to_antimony(crn))
-    (stage / f"{base}.xml").write_text(to_sbml(crn))
-    (stage / f"{base}_tellurium.py").write_text(tellurium_script(ctx.crn, ctx.network, list(ctx.inputs), ctx.t_end))
+    (stage / f"{base}.ant").write_text(to_antimony(crn), encoding="utf-8")
+    (stage / f"{base}.xml").write_text(to_sbml(crn), encoding="utf-8")
+    (stage / f"{base}_tellurium.py").write_text(tellurium_script(ctx.crn, ctx.network, list(ctx.inputs), ctx.t_end),
+                                                 encoding="utf-8")
     return [f"{base}.ant", f"{base}.xml", f"{base}_tellurium.py"]
 
 

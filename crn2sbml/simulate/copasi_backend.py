@@ -11,6 +11,8 @@ every data model alive until told otherwise, so forgetting would leak."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import locale
 import os
 from types import ModuleType
 from typing import Any, Sequence
@@ -47,9 +49,24 @@ def newton_resolution(system: MassActionSystem, state: np.ndarray) -> float:
     return float(max(MIN_RESOLUTION, ROUNDING_MARGIN * np.finfo(float).eps * floor))
 
 
+@contextlib.contextmanager
+def keep_text_encoding():
+    """COPASI sets the whole C locale to "C" on import and on every SBML import,
+    which turns Python's default text encoding (open(), Path.read_text) into
+    ASCII for the rest of the process. The character-type category is put back
+    afterwards (COPASI needs only "C" number formatting, which stays)."""
+    ctype = locale.setlocale(locale.LC_CTYPE)
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_CTYPE, ctype)
+
+
+@functools.cache
 def _copasi() -> ModuleType:
     try:
-        import COPASI
+        with keep_text_encoding():
+            import COPASI
     except ImportError as exc:
         raise MissingDependencyError("the COPASI backend needs python-copasi: pip install 'crn2sbml[copasi]'") from exc
     return COPASI
@@ -80,10 +97,11 @@ class CopasiSimulator(SimulatorBase):
         self._dm: Any = copasi.CRootContainer.addDatamodel()
         try:
             copasi.CCopasiMessage.clearDeque()
-            if path is not None:
-                ok = self._dm.importSBML(os.fspath(path))
-            else:
-                ok = self._dm.importSBMLFromString(sbml if sbml is not None else to_sbml(crn))
+            with keep_text_encoding():
+                if path is not None:
+                    ok = self._dm.importSBML(os.fspath(path))
+                else:
+                    ok = self._dm.importSBMLFromString(sbml if sbml is not None else to_sbml(crn))
             if not ok:
                 raise ModelReadError(f"COPASI could not import the SBML: {_one_line(copasi.CCopasiMessage.getAllMessageText())}")
             self._model = self._dm.getModel()

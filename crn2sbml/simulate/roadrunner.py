@@ -126,7 +126,7 @@ def _verified(path: Path) -> bool:
     input (a damaged file aborts the process in LLVM's loader), so nothing
     unverified reaches it."""
     try:
-        return _checksum_file(path).read_text().strip() == file_sha256(path)
+        return _checksum_file(path).read_text(encoding="ascii").strip() == file_sha256(path)
     except OSError:
         return False
 
