@@ -44,8 +44,8 @@ def oracle_forward(net: Network, x) -> list[float]:
         nxt = []
         for j in range(layer.n_out):
             z = sum(float(layer.weights[j, i]) * h[i] for i in range(layer.n_in)) + float(layer.bias[j])
-            r = math.sqrt(z * z + 4 * layer.epsilon)
-            nxt.append((z + r) / 2 if z >= 0 else 2 * layer.epsilon / (r - z))
+            r = math.hypot(z, 2 * math.sqrt(layer.epsilon))  # sqrt(z^2 + 4 eps) without overflowing z^2
+            nxt.append(z / 2 + r / 2 if z >= 0 else 2 * layer.epsilon / (r - z))
         h = nxt
     return h
 
@@ -56,15 +56,17 @@ def _private_roadrunner_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["CRN2SBML_CACHE_DIR"] = str(tmp_path_factory.mktemp("rr-cache"))
 
 
+# The character-type locale as the process started: importing COPASI (test_copasi.py
+# does at collection, basico does) sets the whole C locale to "C", which makes
+# Python read and write files as ASCII. crn2sbml's own COPASI calls put it back
+# themselves (tests/test_copasi.py checks that); tests that import COPASI or
+# drive basico directly do not, so every test starts from the original.
+_CTYPE = locale.setlocale(locale.LC_CTYPE)
+
+
 @pytest.fixture(autouse=True)
 def _text_encoding_kept() -> None:
-    """Tests that drive peer tools directly (basico imports COPASI, which sets
-    the C locale to "C") would leave later tests in the worker reading files as
-    ASCII; crn2sbml's own COPASI calls put it back themselves
-    (tests/test_copasi.py checks that)."""
-    ctype = locale.setlocale(locale.LC_CTYPE)
-    yield
-    locale.setlocale(locale.LC_CTYPE, ctype)
+    locale.setlocale(locale.LC_CTYPE, _CTYPE)
 
 
 @pytest.fixture

@@ -210,3 +210,15 @@ def test_description_with_control_characters_is_refused_naming_the_field(tmp_pat
     line = one_line(*run_cli(capsys, "compile", tmp_path / "cc.json", "--out", tmp_path / "o")[::2])
     assert "description" in line and "\\x0b" in line
     assert not (tmp_path / "o").exists()
+
+
+def test_bias_at_the_edge_of_double_range_keeps_the_forward_pass_finite():
+    """z*z overflowed from |z| = 1.4e154, so a network the loader accepts (bias
+    1e308) had an infinite forward pass (found by the fuzz suite's random
+    profile). sigma_eps(z) is about z for z >> 0 and eps/|z| for z << 0."""
+    from crn2sbml import network_from_dict
+
+    for bias, expected in ((1e308, 1e308), (1e200, 1e200), (-1e200, 0.01 / 1e200)):
+        net = network_from_dict({"epsilon": 0.01, "layers": [{"weights": [[0.0, 0.0]], "bias": [bias]}]})
+        out = net.forward([0.0, 0.0])
+        assert np.all(np.isfinite(out)) and out[0] == pytest.approx(expected, rel=1e-12)

@@ -13,16 +13,20 @@ from .base import Activation, QTerm
 
 
 def smoothed_relu(z: np.ndarray | float, epsilon: float) -> np.ndarray:
-    """sigma_eps(z), evaluated without cancellation for z << 0."""
+    """sigma_eps(z), evaluated without cancellation for z << 0 and without
+    overflow for |z| near the double range (z*z overflows from 1.4e154)."""
     z = np.asarray(z, dtype=float)
-    root = np.sqrt(z * z + 4.0 * epsilon)
-    # For z < 0, (z + root)/2 cancels; the conjugate form 2 eps / (root - z) does not.
-    return np.where(z >= 0, 0.5 * (z + root), 2.0 * epsilon / (root - np.minimum(z, 0.0)))
+    half_root = 0.5 * np.hypot(z, 2.0 * math.sqrt(epsilon))  # sqrt(z^2 + 4 eps) / 2
+    # For z < 0, (z + root)/2 cancels; the conjugate form eps / (root/2 - z/2) does not.
+    with np.errstate(over="ignore"):
+        return np.where(z >= 0, 0.5 * z + half_root, epsilon / (half_root - 0.5 * np.minimum(z, 0.0)))
 
 
 def smoothed_relu_derivative(z: np.ndarray | float, epsilon: float) -> np.ndarray:
-    s2 = smoothed_relu(z, epsilon) ** 2
-    return s2 / (s2 + epsilon)
+    """s^2 / (s^2 + eps) with s = sigma_eps(z), written so that s^2 cannot overflow."""
+    s = smoothed_relu(z, epsilon)
+    with np.errstate(divide="ignore", over="ignore"):
+        return 1.0 / (1.0 + (epsilon / s) / s)
 
 
 def smoothed_relu_q(epsilon: float) -> tuple[QTerm, ...]:
