@@ -316,7 +316,8 @@ def test_rate_constant_overflowing_with_the_speed_factor_names_the_weight():
 
 
 def test_start_bound_overflowing_names_the_layer():
-    net = Network((Layer([[1e300, 1e300]], [0.0], 0.01),), inputs=("a", "b"), outputs=("o",))
+    # z reaches 3e308 over the input box: past the double range (1e300 weights now fit: sigma_eps no longer squares z)
+    net = Network((Layer([[1.5e308, 1.5e308]], [0.0], 0.01),), inputs=("a", "b"), outputs=("o",))
     compile_network(net, start="zero")  # the rates fit
     with pytest.raises(NetworkError, match=r"layer 1 unit 0 .*layers\[0\]"):
         compile_network(net, start="bound")
