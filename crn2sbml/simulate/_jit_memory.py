@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import threading
 from typing import Iterator
 
@@ -35,6 +36,7 @@ _MAP_FAILED = ctypes.c_void_p(-1).value
 _LOCK = threading.Lock()
 
 
+@functools.cache  # once per process: a load should not reopen libc
 def _libc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
