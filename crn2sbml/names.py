@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import InputError, NetworkError
 
-SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would accept a trailing newline
 MAX_NAME_LENGTH = 256
 
 # --- ids every model has ------------------------------------------------------
@@ -90,7 +90,7 @@ def model_id_candidates(name: str) -> list[str]:
 
 # Families of generated ids: hidden species (and their rails and readouts),
 # rate constants <role>_L<l>_u<j>..., reactions R_..., rate units.
-_GENERATED = re.compile(r"^(h\d+_\d+(_.*)?|[A-Za-z0-9]+_L\d+_u\d+(_.*)?|R_.*|rate_order\d+)$")
+_GENERATED = re.compile(r"^(h\d+_\d+(_.*)?|[A-Za-z0-9]+_L\d+_u\d+(_.*)?|R_.*|rate_order\d+)\Z", re.DOTALL)
 
 # --- reserved words -----------------------------------------------------------
 # Antimony 3.3 keywords and built-in functions/constants: each refused as a

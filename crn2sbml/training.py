@@ -37,7 +37,7 @@ from scipy.optimize import minimize
 from ._progress import Bar
 from .activations import get_activation
 from .errors import InputError, NetworkError
-from .network import Layer, Network, check_identifier
+from .network import Layer, Network, check_identifier, check_shape, check_size
 
 TASKS = ("classify", "regress")
 
@@ -230,6 +230,7 @@ def _fresh_layout(data: _Data, task: str, hidden: Sequence[int], activation: str
     """A new network: ``hidden`` layers of ``activation`` and an identity
     output; inputs scaled by the declared (or the data's) range."""
     x = data.x
+    _check_layout_size((x.shape[1], *map(int, hidden), data.n_outputs))
     lo, scale = _scaling(x, input_range)
     outputs = [f"class_{c}" for c in data.classes] if task == "classify" else None
     layout = _Layout(
@@ -241,6 +242,17 @@ def _fresh_layout(data: _Data, task: str, hidden: Sequence[int], activation: str
     if any(s <= 0 for s in layout.sizes):
         raise InputError(f"layer sizes {layout.sizes}: every layer needs at least one unit")
     return layout
+
+
+def _check_layout_size(sizes: tuple[int, ...]) -> None:
+    """The network's limits (crn2sbml.network), checked before any weight
+    is allocated: a typo such as --hidden 2000000 is a usage error, not a MemoryError."""
+    try:
+        for k, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+            check_shape(n_out, n_in, f"layer {k} of {'-'.join(map(str, sizes))}")
+        check_size(len(sizes) - 1, sum(a * b for a, b in zip(sizes, sizes[1:])))
+    except NetworkError as exc:
+        raise InputError(f"hidden: {exc}") from None
 
 
 def _layout_of(init: Network, data: _Data) -> _Layout:

@@ -222,3 +222,15 @@ def test_bias_at_the_edge_of_double_range_keeps_the_forward_pass_finite():
         net = network_from_dict({"epsilon": 0.01, "layers": [{"weights": [[0.0, 0.0]], "bias": [bias]}]})
         out = net.forward([0.0, 0.0])
         assert np.all(np.isfinite(out)) and out[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("field", ["name", "inputs", "outputs"])
+def test_name_with_a_trailing_newline_is_refused_naming_the_field(tmp_path, capsys, field):
+    """`$` in the id pattern matched before a final newline, so a network named
+    "x\\n" compiled to a file 'x\\n.ant' that Antimony cannot load (found by the
+    fuzz suite in CI)."""
+    value = {"name": "x\n", "inputs": ["a\n", "b"], "outputs": ["o\n"]}[field]
+    (tmp_path / "nl.json").write_text(json.dumps(dict(SIGNED, **{field: value})))
+    line = one_line(*run_cli(capsys, "compile", tmp_path / "nl.json", "--out", tmp_path / "o")[::2])
+    assert field in line and "\\n" in line
+    assert not (tmp_path / "o").exists()

@@ -345,3 +345,15 @@ def test_framework_parameters_come_from_the_activation(tmp_path, rng):
     with pytest.raises(NetworkError, match="needs both a min and a max"):
         clip.onnx_params({}, [np.array(0.0), None])
     assert activation_class("leaky_relu").onnx_params({}, []) == {"negative_slope": 0.01}  # ONNX's default
+
+
+@pytest.mark.parametrize("stem, want", [("2-layer net", "n2_layer_net"), ("truncatedNormal_fit", "truncated_Normal_fit")])
+def test_file_stem_becomes_a_legal_network_name(tmp_path, rng, stem, want):
+    """An imported network is named after its file: a stem that is no SBML id,
+    or that Antimony would rewrite (a distribution name), is turned into a legal
+    name instead of failing the import."""
+    torch, model = _torch_net()
+    path = tmp_path / f"{stem}.pt"
+    torch.save(model.state_dict(), path)
+    net = load_state_dict(path, ["relu", "leaky_relu:0.1", "hardtanh:-2:1.5", "hardsigmoid", "identity"])
+    assert net.name == want

@@ -278,3 +278,17 @@ def test_xor_and_iris_experiments_run(capsys, tmp_path):
     assert experiments(["iris", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "CRN batch simulation agrees on 38/38" in out
+
+
+@pytest.mark.parametrize("hidden, fragment", [("2000000", "at most 100,000 units"), (",".join(["3"] * 1001), "at most 1,000 layers"),
+                                               ("3000,3000", "at most 5,000,000")])
+def test_cli_train_hidden_sizes_beyond_the_network_limits_are_usage_errors(tmp_path, capsys, hidden, fragment):
+    """The network file's limits hold for a network train would build: refused
+    in one line before any weight is allocated (a MemoryError or a long hang before)."""
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,label\n0,1,p\n1,0,q\n")
+    code = main(["train", str(data), "--target", "label", "--hidden", hidden, "--out", str(tmp_path / "n.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "hidden" in err[0], err
+    assert fragment in err[0]
+    assert not (tmp_path / "n.json").exists()

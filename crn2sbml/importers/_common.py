@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,7 @@ import numpy as np
 
 from ..activations import FRAMEWORKS, framework_activations
 from ..errors import MissingDependencyError, NetworkError
+from ..names import suggestion
 from ..network import Layer, Network
 
 DEFAULT_EPSILON = 0.01
@@ -70,9 +70,9 @@ def build_network(layers: list[PendingLayer], *, epsilon: float, name: str, desc
 
 
 def safe_name(name: str) -> str:
-    """A network name that is an SBML id."""
-    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", name or "imported")
-    return cleaned if re.match(r"^[A-Za-z_]", cleaned) else f"net_{cleaned}"
+    """A legal network name made from a file stem or a model's own name
+    (crn2sbml.names decides what is legal)."""
+    return suggestion(name or "imported")
 
 
 def as_float64(array: Any, where: str = "a weight", error: type[Exception] = NetworkError) -> np.ndarray:
