@@ -11,9 +11,9 @@ against per-input integrators, measured in one run.
    form forward pass (matmul + sigma_eps) and ``BatchSimulator.solve`` (fast
    path + independent per-reaction mass-action check on every member), medians
    of 3 alternating runs, and their ratio (target: within 10x), once with the
-   default numpy residual check and once with numba (``CRN2SBML_NUMBA=1``,
-   when numba is installed). The first call (numba import + JIT, or its disk
-   cache) is reported apart.
+   residual check in numpy (``CRN2SBML_NUMBA=0``) and once compiled by numba
+   (the default from 5e6 members x reactions, so at both sizes here). The
+   first call (numba import + JIT, or its disk cache) is reported apart.
 2. Time courses, ``--tc-batch`` inputs x ``--times`` on 64-20-10 from the
    all-zero state: ``BatchSimulator.time_courses`` against a roadrunner loop
    (CVODE, rtol 1e-10, atol 1e-14: ``set_inputs`` + ``simulate(times=...)`` per
@@ -264,7 +264,7 @@ def main() -> None:
               f"|dc/dt| {r['residual_max']:.1e}, re-solved {r['resolved']}, failed {r['failed']}; build "
               f"{r['build_s']:.2f} s, first call {r['first_call_s']:.2f} s; load {r['load_average']}", flush=True)
     if rows and len(modes) == 1:
-        print("  numba: not installed (pip install '.[fast]'), so only the numpy check was measured")
+        print("  numba: not importable (a core dependency: reinstall crn2sbml), so only the numpy check was measured")
     tc, sim, x, want = time_courses(args.tc_batch, times)
     print(f"\n2. time courses, {tc['batch']} inputs x {len(times)} times ({args.times}) on 64-20-10, from 0; "
           f"load {tc['load_average']} -> {tc['load_average_after']}")

@@ -178,8 +178,13 @@ def test_unresolvable_member_is_reported_failed(rng, monkeypatch):
     assert np.all(np.isnan(solution.states[2])) and np.all(np.isfinite(solution.states[[0, 1, 3, 4]]))
 
 
-def test_residual_matches_numpy_evaluation(rng):
-    """The compiled per-reaction residual and the chunked numpy one agree."""
+def test_residual_matches_numpy_evaluation(rng, monkeypatch):
+    """The numba-compiled per-reaction residual (forced on for this small
+    batch) and the chunked numpy one agree, and both equal the ODE right-hand side."""
+    from crn2sbml.simulate import _residual
+
+    monkeypatch.setenv(_residual.NUMBA_ENV, "1")
+    assert _residual._numba_kernel(1) is not None  # numba is a dependency: the compiled path is the one tested
     net = signed_network(rng, (4, 5, 4, 2), [MIXED[6], MIXED[3], MIXED[2]])
     sim = BatchSimulator(compile_network(net))
     xs = np.column_stack([rng.uniform(-1, 1, 9), rng.uniform(0, 3, 9), rng.normal(size=9), rng.normal(size=9)])
@@ -189,6 +194,39 @@ def test_residual_matches_numpy_evaluation(rng):
     want, want_scaled = sim._mass_action._residual_numpy(full)
     assert np.allclose(got, want, rtol=1e-12) and np.allclose(got_scaled, want_scaled, rtol=1e-12)
     assert np.allclose(got, np.max(np.abs(sim.system.rhs(states, sim.input_species(xs))), axis=1), rtol=1e-10)
+
+
+THREADED_RESIDUAL = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+import numba
+from crn2sbml import BatchSimulator, compile_network, network_from_dict
+rng = np.random.default_rng(0)
+net = network_from_dict({"epsilon": 0.01, "layers": [{"weights": rng.normal(size=(6, 3)).tolist()},
+                                                     {"weights": rng.normal(size=(2, 6)).tolist()}]})
+sim = BatchSimulator(compile_network(net))
+full = sim.system._full(rng.uniform(0.1, 2, (4000, len(sim.species))), sim.input_species(rng.uniform(0, 1, (4000, 3))))
+want = sim._mass_action._residual_numpy(full)[0]
+with ThreadPoolExecutor(4) as pool:
+    results = list(pool.map(lambda _: sim._mass_action.residual(full)[0], range(16)))
+assert all(np.allclose(r, want, rtol=1e-12) for r in results)
+print(numba.threading_layer())
+"""
+
+
+def test_compiled_residual_from_several_threads_at_once():
+    """numba's portable threading layer (workqueue, the one every platform has)
+    aborts the process when two threads enter a parallel kernel together (a
+    threaded sweep): the calls are serialized."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, CRN2SBML_NUMBA="1", NUMBA_THREADING_LAYER="workqueue")
+    done = subprocess.run([sys.executable, "-c", THREADED_RESIDUAL], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0 and done.stdout.strip() == "workqueue", done.stderr[-2000:]
 
 
 def test_bad_inputs_and_initial_states(rng):

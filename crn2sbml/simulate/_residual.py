@@ -6,12 +6,15 @@ fast path's folded layer polynomials, so a wrong coefficient there shows up here
 The per-reaction loop is (members x reactions) work: 8e8 rate evaluations for
 10,000 inputs of 784-100-10. numba compiles it to a loop over blocks of members
 (parallel over the cores) that walks the reactions with the members innermost,
-in a species-major copy of the block: contiguous, vectorized, in cache. Without
-numba a chunked numpy version computes the same (several times slower)."""
+in a species-major copy of the block: contiguous, vectorized, in cache. A
+chunked numpy version computes the same, several times slower on large work;
+it runs small work, where numba's first-ever call (a ~6 s JIT, cached on disk)
+would not pay, and whenever numba is switched off."""
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,9 +69,10 @@ class MassAction:
         max_j |dc_j/dt| and max_j |dc_j/dt| / (sum_r |change_jr| rate_r), the
         residual relative to the gross flux through each species."""
         full = np.ascontiguousarray(full, dtype=float)
-        kernel = _numba_kernel()
+        kernel = _numba_kernel(full.shape[0] * self.k.size)
         if kernel is not None and full.shape[0]:
-            return kernel(full, self.idx, self.pow, self.k, self.ptr, self.spc, self.val, self.n, BLOCK)
+            with _KERNEL_LOCK:
+                return kernel(full, self.idx, self.pow, self.k, self.ptr, self.spc, self.val, self.n, BLOCK)
         return self._residual_numpy(full)
 
     def _residual_numpy(self, full: np.ndarray, chunk_elements: float = 2e6) -> tuple[np.ndarray, np.ndarray]:
@@ -104,22 +108,26 @@ class MassAction:
 
 
 _KERNEL: list = []  # [compiled kernel or None], filled on first use (numba import + JIT is paid once)
+# numba's default threading layer (workqueue) aborts the process when two threads enter a
+# parallel kernel at once (threaded sweeps, dask's threaded scheduler): one call at a time.
+_KERNEL_LOCK = threading.Lock()
 prange = range  # numba.prange once numba is imported: numba reads the global when it compiles
 
+NUMBA_ENV = "CRN2SBML_NUMBA"  # "0": numpy always; "1": numba always; unset: numba from NUMBA_MIN_WORK on
+# members x reactions from which numba checks by default: numpy's check of less work takes
+# well under a second, so numba's first-ever JIT (~6 s on an idle core) would not pay there
+NUMBA_MIN_WORK = 5_000_000
 
-NUMBA_ENV = "CRN2SBML_NUMBA"  # "1" compiles the residual with numba (opt-in, see _numba_kernel)
 
-
-def _numba_kernel():
-    """The numba kernel, only when ``$CRN2SBML_NUMBA`` is 1 and numba is
-    installed. Opt-in for its first-call JIT (151 s on a loaded 2-core machine,
-    cached on disk afterwards). The segfaults in roadrunner's model load once
-    blamed on it came from roadrunner's own JIT (simulate/_jit_memory.py)."""
+def _numba_kernel(work: float = float("inf")):
+    """The numba kernel for ``work`` rate evaluations, or None for the numpy
+    path (``$CRN2SBML_NUMBA`` 0, work under NUMBA_MIN_WORK, or numba missing)."""
     global prange
+    mode = os.environ.get(NUMBA_ENV, "").strip()
+    if mode == "0" or (mode != "1" and work < NUMBA_MIN_WORK):
+        return None
     if not _KERNEL:
         try:
-            if os.environ.get(NUMBA_ENV, "").strip() != "1":
-                raise ImportError(NUMBA_ENV)
             import numba
         except ImportError:
             _KERNEL.append(None)
