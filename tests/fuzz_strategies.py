@@ -4,7 +4,7 @@ importer inputs, with the contract every case is held to.
 
 Case counts scale with the active profile (tests/conftest.py): ``ci`` (the
 default, derandomized) runs each test's base count, ``long``
-(``--hypothesis-profile=long`` or ``CRN2SBML_FUZZ=long``) 100 times it."""
+(``--hypothesis-profile=long`` or ``CRN2SBML_FUZZ=long``) 55 times it (100,100 cases)."""
 
 from __future__ import annotations
 
