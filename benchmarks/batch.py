@@ -10,10 +10,11 @@ against per-input integrators, measured in one run.
    (random weights N(0, 1/fan_in), biases N(0, 0.01), eps 0.01): the closed-
    form forward pass (matmul + sigma_eps) and ``BatchSimulator.solve`` (fast
    path + independent per-reaction mass-action check on every member), medians
-   of 3 alternating runs, and their ratio (target: within 10x), once with the
-   residual check in numpy (``CRN2SBML_NUMBA=0``) and once compiled by numba
-   (the default from 5e6 members x reactions, so at both sizes here). The
-   first call (numba import + JIT, or its disk cache) is reported apart.
+   of 3 alternating runs, and their ratio (target: within 10x), once as
+   crn2sbml runs by default (the residual check compiled by numba from 5e6
+   members x reactions, so at both sizes here) and once with the check forced
+   into numpy (``CRN2SBML_NUMBA=0``). The first call (numba import + JIT, or
+   its disk cache) is reported apart.
 2. Time courses, ``--tc-batch`` inputs x ``--times`` on 64-20-10 from the
    all-zero state: ``BatchSimulator.time_courses`` against a roadrunner loop
    (CVODE, rtol 1e-10, atol 1e-14: ``set_inputs`` + ``simulate(times=...)`` per
@@ -95,12 +96,16 @@ class Clock:
 
 
 @contextlib.contextmanager
-def numba_mode(on: bool):
-    """Run the block with the residual check compiled by numba (on) or in numpy."""
+def numba_mode(on: bool | None):
+    """Run the block with the residual check compiled by numba (on), in numpy
+    (off) or as crn2sbml chooses by default (None)."""
     from crn2sbml.simulate import _residual
 
     old = os.environ.get(_residual.NUMBA_ENV)
-    os.environ[_residual.NUMBA_ENV] = "1" if on else "0"
+    if on is None:
+        os.environ.pop(_residual.NUMBA_ENV, None)
+    else:
+        os.environ[_residual.NUMBA_ENV] = "1" if on else "0"
     _residual._KERNEL.clear()  # re-read the switch
     try:
         yield
@@ -116,8 +121,10 @@ def rel_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)))
 
 
-def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool, ...], repeats: int = 3) -> list[dict]:
-    """One row per mode (numba off / on): solve against the forward pass, alternating."""
+def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], repeats: int = 3) -> list[dict]:
+    """One row per mode (the default, numpy forced): solve against the forward pass, alternating."""
+    from crn2sbml.simulate import _residual
+
     net = make_network(shape)
     crn = compile_network(net)
     with Clock() as build:
@@ -127,6 +134,7 @@ def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool, ...], repeats:
     for numba in modes:
         with numba_mode(numba):
             sim.__dict__.pop("_mass_action", None)
+            compiled = _residual._numba_kernel(batch * len(crn.reactions)) is not None
             with Clock() as first:
                 sim.solve(x[:10])
             load = loadavg()
@@ -142,7 +150,7 @@ def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool, ...], repeats:
                 c_sol.append(sol.cpu)
         rows.append({
             "shape": "-".join(map(str, shape)), "reactions": len(crn.reactions), "batch": batch,
-            "residual_check": "numba" if numba else "numpy", "load_average": load, "build_s": build.wall,
+            "residual_check": ("default: " if numba is None else "forced: ") + ("numba" if compiled else "numpy"), "load_average": load, "build_s": build.wall,
             "first_call_s": first.wall, "forward_s": statistics.median(t_fwd), "solve_s": statistics.median(t_sol),
             "ratio": statistics.median(s / f for s, f in zip(t_sol, t_fwd)),
             "forward_cpu_s": statistics.median(c_fwd), "solve_cpu_s": statistics.median(c_sol),
@@ -247,7 +255,7 @@ def main() -> None:
     try:
         import numba  # noqa: F401
 
-        modes: tuple[bool, ...] = (False, True)
+        modes: tuple[bool | None, ...] = (None, False)
     except ImportError:
         modes = (False,)
     print(f"machine: {os.cpu_count()} cores, load average {loadavg()} (1, 5, 15 min); python "
@@ -258,7 +266,7 @@ def main() -> None:
         print(f"\n1. steady states, {args.batch} inputs: BatchSimulator.solve against the closed-form forward pass "
               "(medians of 3, wall)")
     for r in rows:
-        print(f"  {r['shape']:11s} {r['reactions']:6d} reactions, check in {r['residual_check']:5s}: forward "
+        print(f"  {r['shape']:11s} {r['reactions']:6d} reactions, check {r['residual_check']:14s}: forward "
               f"{r['forward_s']:.3f} s, solve {r['solve_s']:.3f} s -> {r['ratio']:.1f}x (target <= 10x; CPU "
               f"{r['solve_cpu_s'] / r['forward_cpu_s']:.1f}x); max rel err vs forward {r['err_vs_forward']:.1e}, max "
               f"|dc/dt| {r['residual_max']:.1e}, re-solved {r['resolved']}, failed {r['failed']}; build "
