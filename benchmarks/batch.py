@@ -10,7 +10,7 @@ against per-input integrators, measured in one run.
    (random weights N(0, 1/fan_in), biases N(0, 0.01), eps 0.01): the closed-
    form forward pass (matmul + sigma_eps) and ``BatchSimulator.solve`` (fast
    path + independent per-reaction mass-action check on every member), medians
-   of 3 alternating runs, and their ratio (target: within 10x), once as
+   of --repeats (5) alternating runs, and their ratio (target: within 10x), once as
    crn2sbml runs by default (the residual check compiled by numba from 5e6
    members x reactions, so at both sizes here) and once with the check forced
    into numpy (``CRN2SBML_NUMBA=0``). The first call (numba import + JIT, or
@@ -121,7 +121,7 @@ def rel_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)))
 
 
-def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], repeats: int = 3) -> list[dict]:
+def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], repeats: int = 5) -> list[dict]:
     """One row per mode (the default, numpy forced): solve against the forward pass, alternating."""
     from crn2sbml.simulate import _residual
 
@@ -243,6 +243,7 @@ def diffrax_run(solver_name: str, sim: BatchSimulator, x: np.ndarray, times: np.
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=10000)
+    ap.add_argument("--repeats", type=int, default=5, help="steady-state timings per mode (the median counts)")
     ap.add_argument("--tc-batch", type=int, default=1000)
     ap.add_argument("--times", default="0.1,1,5,20")
     ap.add_argument("--diffrax-solvers", default="tsit5,kvaerno5")
@@ -261,10 +262,10 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average {loadavg()} (1, 5, 15 min); python "
           f"{platform.python_version()}, numpy {np.__version__}", flush=True)
     shapes = () if args.skip_steady else ((64, 20, 10), (784, 100, 10))
-    rows = [r for shape in shapes for r in steady(shape, args.batch, modes)]
+    rows = [r for shape in shapes for r in steady(shape, args.batch, modes, args.repeats)]
     if rows:
         print(f"\n1. steady states, {args.batch} inputs: BatchSimulator.solve against the closed-form forward pass "
-              "(medians of 3, wall)")
+              f"(medians of {args.repeats}, wall)")
     for r in rows:
         print(f"  {r['shape']:11s} {r['reactions']:6d} reactions, check {r['residual_check']:14s}: forward "
               f"{r['forward_s']:.3f} s, solve {r['solve_s']:.3f} s -> {r['ratio']:.1f}x (target <= 10x; CPU "
