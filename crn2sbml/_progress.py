@@ -1,6 +1,6 @@
 """Progress bars (tqdm) for long work: validation, sweeps, training, large
-compiles and roadrunner's JIT. Shown on stderr only when it is a terminal and
-progress is enabled (the command line's ``--quiet`` disables it for the
+compiles and roadrunner's JIT. Shown on stderr only when it is a terminal (or
+a Jupyter notebook's cell output) and progress is enabled (the command line's ``--quiet`` disables it for the
 length of one command); otherwise nothing is written, so logs, pipes and CI
 stay clean. The library's results never travel through these bars."""
 
@@ -32,9 +32,14 @@ def progress_enabled(enabled: bool) -> Iterator[None]:
 
 def shown(enabled: bool = True) -> bool:
     """Whether a bar asked for with ``enabled`` is drawn now: enabled, not
-    switched off by the command line, and stderr (as it is now) a terminal."""
+    switched off by the command line, and stderr (as it is now) a terminal
+    or a Jupyter kernel's stream (a notebook redraws the line on its ``\\r``)."""
     stream = sys.stderr
-    return bool(enabled and _ENABLED.get() and stream is not None and hasattr(stream, "isatty") and stream.isatty())
+    if not (enabled and _ENABLED.get() and stream is not None):
+        return False
+    if type(stream).__module__.startswith("ipykernel."):
+        return True
+    return bool(hasattr(stream, "isatty") and stream.isatty())
 
 
 class Bar:

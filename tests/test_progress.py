@@ -145,3 +145,19 @@ def test_a_spinner_for_a_long_call_only(monkeypatch):
     with activity("roadrunner JIT", delay=0.2):
         time.sleep(1.2)
     assert "roadrunner JIT ... 00:01" in fake.text and fake.text.endswith("\r")  # drawn, ticking, then cleared
+
+
+def test_a_notebook_cell_shows_the_validation_bar(tmp_path):
+    """In Jupyter stderr is the kernel's stream, not a terminal: the bar is drawn
+    into the cell's output (a real kernel, through nbclient)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+            "from crn2sbml.validate import Options, validate\n"
+            f"report = validate({XOR!r}, checks=('sbml', 'structure', 'fixed_point'), options=Options(progress=True))\n"
+            "assert report.passed")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    err = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stderr")
+    assert "fixed_point" in err and "/3" in err, nb.cells[0].outputs

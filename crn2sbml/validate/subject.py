@@ -55,7 +55,7 @@ class Options:
     # 80,000 reactions); above this, checks use the numpy and batch simulators
     # unless the compiled model is already in the cache
     roadrunner_max_reactions: int = 20000
-    progress: bool = False  # a progress bar over the checks (stderr, terminals only)
+    progress: bool = False  # a progress bar over the checks (stderr: terminals and notebooks only)
 
     def __post_init__(self) -> None:
         for count in ("fixed_point_inputs", "sweep_inputs", "sweep_states", "roadrunner_sample", "max_parameters",
