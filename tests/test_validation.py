@@ -469,3 +469,18 @@ def test_negated_readout_fails_the_structure_check(tmp_path):
     reason = report["structure"].reason
     assert reason.startswith("a readout is not the construction's: readout class_0 is 'class_0_neg - class_0_pos'")
     assert validate(source, MODELS / "digits" / "digits.json", checks=("structure",)).passed
+
+
+def test_smoothness_of_a_rate_constant_of_1e_17(tmp_path):
+    """A weight of 1e-17 (as imported networks carry): a central step of at
+    most k/2 moved the output by less than rounding, so finite differences gave
+    0 against a chain-rule derivative near 1 and the check failed a smooth model."""
+    net = {"name": "tiny", "epsilon": 0.05, "inputs": ["a", "b"], "outputs": ["o"],
+           "layers": [{"weights": [[1e-17, 0.8], [0.6, -0.4]], "bias": [0.1, 0.2]},
+                      {"weights": [[1.0, 0.7]], "bias": [0.0]}]}
+    (tmp_path / "tiny.json").write_text(json.dumps(net))
+    report = validate(tmp_path / "tiny.json", checks=("smoothness",))
+    figures = report["smoothness"].figures
+    k = figures["parameters"].index(next(p for p in figures["parameters"] if p.startswith("w_L1_u0_i0")))
+    assert abs(np.asarray(figures["analytic"])[k]).max() > 0.1  # a derivative finite differences must see
+    assert report.passed, report["smoothness"].reason

@@ -44,9 +44,15 @@ FD_FLOOR = 1e-2  # ... taken of max(k, FD_FLOOR): on a tiny k (1e-4 in a trained
 # 784-100-10) a purely relative step leaves rounding error 1e-5 of the derivative
 
 
-def fd_step(value: float) -> float:
-    """Absolute central-difference step of a rate constant (never below half its value: rates stay positive)."""
-    return min(FD_STEP * max(abs(value), FD_FLOOR), 0.5 * abs(value))
+def fd_steps(value: float) -> tuple[float, float]:
+    """The steps (up, down) of a rate constant's difference quotient
+    (y(k + up) - y(k - down)) / (up + down): central, FD_STEP x max(k,
+    FD_FLOOR), where k allows it; on a k below FD_STEP x FD_FLOOR the step
+    down stops at k/2 (rates stay positive) and the step up keeps its size,
+    so a weight of 1e-17 (an imported network) still moves the output by more
+    than rounding."""
+    h = FD_STEP * max(abs(value), FD_FLOOR)
+    return h, min(h, 0.5 * abs(value))
 UCC_RTOL = 1e-3  # getuCC differentiates with roadrunner's own (global, left alone) MCA step size
 IFT_RTOL = 1e-8  # two exact derivations: they agree to rounding
 SWEEP_POINTS = 81
@@ -113,18 +119,18 @@ def _numpy_fd(subject: Subject, x: np.ndarray, params: list[Parameter], horizon:
     system = subject.batch
     rate_ids = np.array(system.rate_ids)
     k = np.tile(system.k, (2 * len(params) + 1, 1))
-    steps = np.array([fd_step(p.value) for p in params])
+    steps = np.array([fd_steps(p.value) for p in params]).reshape(-1, 2)
     for row, p in enumerate(params):
         hit = rate_ids == p.id
-        k[2 * row + 1, hit] += steps[row]
-        k[2 * row + 2, hit] -= steps[row]
+        k[2 * row + 1, hit] += steps[row, 0]
+        k[2 * row + 2, hit] -= steps[row, 1]
     xs = subject.input_species(x)
     run = system.integrate(np.zeros((len(k), system.n)), xs, horizon, k=k)
     state, residual = system.polish(run.state, xs, k=k)
     if run.diverged.any() or run.stalled.any() or np.any(state <= 0):
         raise SteadyStateError("numpy: a perturbed model has no positive steady state within the horizon")
     y = subject.outputs(state)[0]
-    return (y[1::2] - y[2::2]) / (2 * steps[:, None]), state[0], float(np.max(residual))
+    return (y[1::2] - y[2::2]) / steps.sum(axis=1)[:, None], state[0], float(np.max(residual))
 
 
 def _roadrunner(subject: Subject, x: np.ndarray, params: list[Parameter], horizon: float,
@@ -150,15 +156,16 @@ def _roadrunner(subject: Subject, x: np.ndarray, params: list[Parameter], horizo
     for i in picks:
         p = params[i]
         ys = []
-        for sign in (1.0, -1.0):
-            changed = {p.id: p.value + sign * fd_step(p.value)}
+        up, down = fd_steps(p.value)
+        for change in (up, -down):
+            changed = {p.id: p.value + change}
             end = sim.advance(horizon, inputs=x, parameters=changed)
             values, residual = sim.polish(end, inputs=x, parameters=changed)
             if np.any(values <= 0) or residual > 1e-10 * max(1.0, float(np.max(values))):
                 raise SteadyStateError(f"roadrunner: perturbed {p.id} has no checked steady state (residual {residual:.3g})")
             ys.append(readout @ values)
-        grads.append((ys[0] - ys[1]) / (2 * fd_step(p.value)))
-    return (f"central finite differences (step {FD_STEP:g} x max(k, {FD_FLOOR:g})) of roadrunner's steady state "
+        grads.append((ys[0] - ys[1]) / (up + down))
+    return (f"finite differences (step {FD_STEP:g} x max(k, {FD_FLOOR:g}), down at most k/2) of roadrunner's steady state "
             f"(time course + Newton polish) on {sample}"), picks, np.array(grads)
 
 
@@ -201,7 +208,7 @@ def check_smoothness(subject: Subject, options: Options) -> CheckResult:
         "sample": f"random sample of {len(params)} of {len(signs)} (seed {options.seed})" if sampled else "all",
         "roadrunner_sample": "not run" if skipped else
         f"{len(rr_rows)} of the {len(params)} parameters (random, seed {options.seed})",
-        "roadrunner_method": method, "fd_step": f"{FD_STEP:g} x max(k, {FD_FLOOR:g})",
+        "roadrunner_method": method, "fd_step": f"{FD_STEP:g} x max(k, {FD_FLOOR:g}) (down at most k/2)",
         "tolerance": f"|a - b| <= {options.gradient_rtol:g} * (|a| + 1e-3 * max|a|)",
         "max_disagreement_implicit": err_ift, "implicit_tolerance": IFT_RTOL,
         "max_disagreement_numpy": err_np, "max_disagreement_roadrunner": err_rr,
