@@ -294,6 +294,13 @@ SEMANTIC = {"rate-constant", "delete-reaction", "negate-readout", "alter-readout
             "swap-stoichiometry", "kinetic-law"}
 
 
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
+
+
 @st.composite
 def edited_sbml(draw, text: str) -> tuple[str, str]:
     """(SBML text, kind) of crn2sbml's own model ``text`` edited one way by hand."""
@@ -309,6 +316,8 @@ def edited_sbml(draw, text: str) -> tuple[str, str]:
             value = draw(st.sampled_from(["0", "-1", "2.5", "1e-3", "1e6", "NaN", "INF", "-INF", "1e400", "x", ""]))
             if value == "2.5":
                 value = repr(float(m.group(2)) * draw(st.sampled_from([2.0, 0.5, -1.0, 1.1])))
+            if _same_number(value, m.group(2)):  # 0.001 -> 1e-3 (or 0 -> 0.0): new text, the same model
+                kind = "rate-constant-same-value"
             return text[: m.start(2)] + value + text[m.end(2):], kind
     elif kind in ("delete-reaction", "duplicate-reaction"):
         m = pick(r"<reaction .*?</reaction>\s*")
