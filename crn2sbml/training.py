@@ -35,6 +35,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ._progress import Bar
+from ._seed import check_seed
 from .activations import get_activation
 from .errors import InputError, NetworkError
 from .network import Layer, Network, check_identifier, check_shape, check_size
@@ -447,6 +448,7 @@ def train(
     progress bar with the loss (stderr, terminals only); a callable gets the loss instead."""
     start = time.monotonic()
     _check_options(task, max_weight, l1, l2)
+    seed = check_seed(seed, "seed (--seed)")
     data = _prepare_data(x, y, task)
     layout = (_layout_of(init, data) if init is not None
               else _fresh_layout(data, task, hidden, activation, input_range, feature_names))

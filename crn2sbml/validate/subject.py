@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from .._progress import activity
+from .._seed import check_seed
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
 from ..errors import InputError
@@ -58,6 +59,7 @@ class Options:
     progress: bool = False  # a progress bar over the checks (stderr: terminals and notebooks only)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "seed", check_seed(self.seed, "seed (--seed)"))
         for count in ("fixed_point_inputs", "sweep_inputs", "sweep_states", "roadrunner_sample", "max_parameters",
                       "roadrunner_parameters", "large_model_reactions", "agreement_inputs", "agreement_sample_inputs"):
             value = getattr(self, count)
