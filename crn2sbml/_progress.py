@@ -1,8 +1,9 @@
 """Progress bars (tqdm) for long work: validation, sweeps, training, large
 compiles and roadrunner's JIT. Shown on stderr only when it is a terminal (or
-a Jupyter notebook's cell output) and progress is enabled (the command line's ``--quiet`` disables it for the
-length of one command); otherwise nothing is written, so logs, pipes and CI
-stay clean. The library's results never travel through these bars."""
+a Jupyter notebook's cell output) and progress is enabled (the command line's
+``--quiet`` disables it for the length of one command); otherwise nothing is
+written, so logs, pipes and CI stay clean. The library's results never travel
+through these bars."""
 
 from __future__ import annotations
 

@@ -445,7 +445,7 @@ def train(
     ``activation``, ``input_range`` and ``feature_names`` are then ignored.
     L-BFGS-B stops after ``max_iter`` iterations or when the relative
     decrease of the loss falls below ``ftol``. ``progress``: True shows a
-    progress bar with the loss (stderr, terminals only); a callable gets the loss instead."""
+    progress bar with the loss (stderr: terminals and notebooks only); a callable gets the loss instead."""
     start = time.monotonic()
     _check_options(task, max_weight, l1, l2)
     seed = check_seed(seed, "seed (--seed)")

@@ -53,6 +53,8 @@ def fd_steps(value: float) -> tuple[float, float]:
     than rounding."""
     h = FD_STEP * max(abs(value), FD_FLOOR)
     return h, min(h, 0.5 * abs(value))
+
+
 UCC_RTOL = 1e-3  # getuCC differentiates with roadrunner's own (global, left alone) MCA step size
 IFT_RTOL = 1e-8  # two exact derivations: they agree to rounding
 SWEEP_POINTS = 81
