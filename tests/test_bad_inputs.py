@@ -255,3 +255,22 @@ def test_negative_seed_is_a_usage_error(tmp_path, capsys, monkeypatch, command):
         Options(seed=-1)
     with pytest.raises(InputError, match="seed"):
         train(np.zeros((4, 2)), np.array([0, 1, 0, 1]), seed=-1)
+
+
+def test_polynomial_check_with_epsilon_at_the_double_range_edge():
+    """numpy.roots divides by the leading coefficient: eps = 1e308 over 0.5 made
+    its companion matrix infinite and the uniqueness check raised LinAlgError
+    (found by the fuzz suite's long profile). The check now works on the
+    polynomial rescaled in logarithms, and still refuses what it must."""
+    from crn2sbml import NetworkError, network_from_dict
+
+    def polynomial(q: dict, eps: float) -> dict:
+        return {"epsilon": eps, "layers": [{"weights": [[0.0, 0.0]], "activation": {"name": "polynomial", "q": q}}]}
+
+    net = network_from_dict(polynomial({"2": -1.0, "3": -0.25}, 1e308))  # p(y) = 1e308 + y^2 + y^3/2 > 0
+    y = float(net.forward([0.5, 0.5])[0])
+    t = y / 1e103  # the fixed point of 1e308 - y^2 - y^3/4 = 0 (the weights are 0), scaled by 1e308
+    assert np.isfinite(y) and t ** 2 * 1e-102 + 2.5 * t ** 3 == pytest.approx(1.0, rel=1e-12)
+    # p(y) = 1e308 - y^2 + 2e-300 y^3 changes sign twice on (0, inf): not unique, refused
+    with pytest.raises(NetworkError, match="increase near y"):
+        network_from_dict(polynomial({"2": 1.0, "3": -1e-300}, 1e308))

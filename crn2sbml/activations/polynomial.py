@@ -32,7 +32,8 @@ def _positive_root(f: Callable[[np.ndarray], np.ndarray], df: Callable[[np.ndarr
     lo = np.zeros(shape)
     hi = np.ones(shape)
     for _ in range(2100):  # doubling: hi reaches any finite root
-        grow = f(hi) >= 0
+        with np.errstate(over="ignore", invalid="ignore"):  # past a root near 1e308, f(hi) is -inf
+            grow = f(hi) >= 0
         if not grow.any():
             break
         lo = np.where(grow, hi, lo)
@@ -50,6 +51,20 @@ def _positive_root(f: Callable[[np.ndarray], np.ndarray], df: Callable[[np.ndarr
             return nxt
         y = nxt
     return y
+
+
+def _balanced(p: np.ndarray) -> tuple[np.ndarray, float]:
+    """p(y) (highest power first, non-zero at both ends) rewritten in u = y / s
+    with s = (|p_0| / |p_n|)^(1/n), then divided by its largest coefficient,
+    all in logarithms: the roots are u = y / s, and no coefficient overflows
+    (numpy.roots divides by the leading one: eps = 1e308 over 0.5 was inf)."""
+    n = p.size - 1
+    nz = p != 0
+    logs = np.full(p.shape, -np.inf)
+    logs[nz] = np.log(np.abs(p[nz]))
+    log_s = (logs[-1] - logs[0]) / n
+    shifted = logs + np.arange(n, -1, -1) * log_s
+    return np.sign(p) * np.exp(shifted - shifted[nz].max()), float(log_s)
 
 
 def _horner(coefficients: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -124,10 +139,21 @@ class Polynomial(Activation):
             )
         # p(y) = c0 - sum_{k>=2} (k-1) c_k y^k, highest power first for numpy.roots
         p = np.array([-(k - 1) * c[k] for k in range(n, 1, -1)] + [0.0, c[0]])
-        for root in np.roots(p):
-            if abs(root.imag) <= 1e-9 * max(1.0, abs(root)) and root.real > 0:
+        with np.errstate(over="ignore"):
+            direct = bool(np.all(np.isfinite(p[1:] / p[0])))  # numpy.roots' companion matrix
+        scaled, log_s = (p, 0.0) if direct else _balanced(p)
+        if np.any((scaled == 0) & (p != 0)):
+            raise NetworkError(
+                "polynomial q: its coefficients and epsilon span too many orders of magnitude for the "
+                "uniqueness check (p(y) = c0 - sum (k-1) c_k y^k has no positive root) in double precision; "
+                "rescale them (for example a smaller epsilon or smaller higher coefficients)"
+            )
+        for u in np.roots(scaled):  # the roots of p are u * exp(log_s): the same signs, the same realness
+            if abs(u.imag) <= 1e-9 * max(1.0, abs(u)) and u.real > 0:
+                with np.errstate(over="ignore"):
+                    root = float(u.real * np.exp(log_s))
                 raise NetworkError(
-                    f"polynomial q makes q(y)/y increase near y = {root.real:.6g} (p(y) = c0 - sum (k-1) c_k y^k "
+                    f"polynomial q makes q(y)/y increase near y = {root:.6g} (p(y) = c0 - sum (k-1) c_k y^k "
                     "has a positive root), so the fixed point need not be unique; raise epsilon or make "
                     "the higher coefficients negative"
                 )
