@@ -188,7 +188,7 @@ def _tops(network: Network, speed: float) -> list[np.ndarray]:
         if bad.size:
             j = int(bad[0][0])
             raise NetworkError(f"the start value of layer {l + 1} unit {j} (an upper bound of its fixed point) is "
-                               f"{top[tuple(bad[0])]!r}: layers[{l}].weights or .bias are too large for a model's "
+                               f"{float(top[tuple(bad[0])])!r}: layers[{l}].weights or .bias are too large for a model's "
                                "numbers; rescale the network or compile with start 'zero'")
     return tops
 
