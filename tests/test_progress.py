@@ -143,7 +143,11 @@ def test_a_spinner_for_a_long_call_only(monkeypatch):
         pass
     assert fake.text == ""  # under its delay: nothing drawn
     with activity("roadrunner JIT", delay=0.2):
-        time.sleep(1.2)
+        # the spinner ticks every 0.5 s: wait for the elapsed time to reach 00:01 (a fixed 1.2 s sleep
+        # raced the tick on a busy machine), but not forever
+        deadline = time.monotonic() + 20.0
+        while "00:01" not in fake.text and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert "roadrunner JIT ... 00:01" in fake.text and fake.text.endswith("\r")  # drawn, ticking, then cleared
 
 
