@@ -320,6 +320,7 @@ class Cell:
     seconds: float = 0.0
     budget: float = 0.0
     solve_seconds: tuple[float, ...] = ()  # per input solved (the first includes the load)
+    worst: float = 0.0  # largest error over the inputs run (RTOL's measure)
 
     @property
     def verdict(self) -> str:
@@ -333,7 +334,7 @@ class Cell:
         if self.verdict in ("not installed", "refused"):
             return f"{self.verdict}: {self.message}"
         wrong = self.counts.get("wrong", 0)
-        parts = [f"{right}/{self.n} right"] + ([f"{wrong} wrong"] if wrong else [])
+        parts = [f"{right}/{self.n} right"] + ([f"{wrong} wrong (largest error {self.worst:.1e})"] if wrong else [])
         if self.counts.get("slow"):
             per = (f"; solves took {', '.join(f'{t:.0f}' for t in self.solve_seconds[:3])} s"
                    if self.solve_seconds else "; none finished")
@@ -374,7 +375,8 @@ def run_cell(tool: str, model: str, n: int, budget: float, start: str = "bound",
             else:
                 counts["refused"], message = 1, f"the process died (exit code {proc.returncode})"
     solves = tuple(rec["seconds"] for rec in lines if "seconds" in rec)
-    return Cell(tool, model, n, counts, message, time.perf_counter() - t0, budget, solves)
+    worst = max((rec["error"] for rec in lines if "error" in rec), default=0.0)
+    return Cell(tool, model, n, counts, message, time.perf_counter() - t0, budget, solves, worst)
 
 
 def inputs_for(model: str, n: int, large: int) -> int:
@@ -388,21 +390,29 @@ NOTES = """
 - right: every output within 1e-6 (relative, or absolute below 1) of `network.forward` for every input run;
   inputs are seeded random points of the model's input box. `slow (>N s)`: the cell's process was stopped at
   its budget (load included); the inputs it did not reach are counted, not guessed.
+- default: what the tool's users do with the checked-in file; recommended: the recipe the model's notes and
+  docs/peer-tools.md give where the default is wrong, refused or slow.
 - roadrunner 2.10's plain `steadyState()` regenerates (re-JITs) the whole model on every call while
-  conserved-moiety conversion is off (with `auto_moiety_analysis` on it switches the conversion on and off:
-  2-3 regenerations per call), so each solve costs about a model load: 31-50 s for the 1,253 reactions of
-  random_64_20_10 (measured at load average 1-3), and more on a busy machine. Loading with `roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES, True)`
-  skips it (row roadrunner+moieties: 0.01 s per solve, same answers). The model cannot carry a load option.
-- basico: COPASI's default steady-state task refuses negative concentrations; readout species
-  (`--readouts species`) of signed outputs are negative, so only basico+negatives (or the `.cps` that
-  `crn2sbml export --format copasi` writes, which sets it) is right for them.
+  conserved-moiety conversion is off (it switches the conversion on for the solve and back off), so each
+  solve costs about two model loads: a one-input cell of digits (1,198 reactions) or random_64_20_10
+  (1,253) took 151 s, load included, against 29-40 s with the conversion on at load (row
+  roadrunner+moieties: `roadrunner.Config.setValue(roadrunner.Config.LOADSBMLOPTIONS_CONSERVED_MOIETIES,
+  True)` before loading). The model cannot carry a load option.
+- GillesPy2: its ODE solver refuses every rule, and a signed output (digits' logits) is a readout; compiled
+  with `--readouts species` the readout is a species relaxing to the value, and the solver runs it. That
+  form is not the default because COPASI's default steady-state task refuses negative concentrations
+  ("Integration ... resulted in negative concentrations", no steady state): one model file cannot satisfy
+  both default paths for a signed output, so the default keeps rules (basico's default path right).
+- basico+negatives: the recipe for `--readouts species` models (the `.cps` files of
+  `crn2sbml export --format copasi` set it); on the checked-in models it matches basico.
 - copasi-sedml: the OMEX of `crn2sbml export --format omex` (one SED-ML task per input), each task imported
   with COPASI's SED-ML importer (`SedmlImportOptions(task, model)`) and its time course run; COPASI runs
   its LSODA for the CVODE the SED-ML names.
-- amici: not in the test extra. `pip install amici swig` (AMICI 1.0.1 is an sdist that compiles SUNDIALS,
-  SuiteSparse and AMICI's C++: 11 minutes on this 2-core machine, with OpenBLAS and HDF5 installed), then
-  run this script with that environment's bin/ first on PATH: each model is compiled to C++ by AMICI itself
-  (its SWIG must be the one AMICI was built with). The model build is part of the cell's time.
+- amici: AMICI 1.0.1, not in the test extra: `pip install amici swig` (a source build: 11 minutes on this
+  2-core machine, with OpenBLAS and HDF5 installed), then run this script with that environment's bin/
+  first on PATH (a model build needs the SWIG AMICI was built with). Each cell includes AMICI's C++ build
+  of the model (about 50 s for xor, 150 s for digits). Its default steady-state tolerances (relative 1e-6
+  times a factor 100) stop about 1e-6 short of the fixed point; amici+tight sets 1e-12 and 1e-14.
 """
 
 
