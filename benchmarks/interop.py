@@ -218,10 +218,10 @@ def _amici(case: Case, tight: bool = False) -> Iterator[np.ndarray]:
     import amici
     import amici.sim.sundials as sundials  # AMICI 1.0's generated modules need it loaded
 
-    work = Path(tempfile.mkdtemp(prefix="amici-"))
     module = f"{case.name}_amici"
-    amici.SbmlImporter(str(case.sbml)).sbml2amici(module, work, verbose=False, generate_sensitivity_code=False)
-    model = amici.import_model_module(module, work).get_model()
+    with tempfile.TemporaryDirectory(prefix="amici-") as work:  # the loaded module outlives its files
+        amici.SbmlImporter(str(case.sbml)).sbml2amici(module, work, verbose=False, generate_sensitivity_code=False)
+        model = amici.import_model_module(module, work).get_model()
     model.set_timepoints([np.inf])
     solver = model.create_solver()
     if tight:

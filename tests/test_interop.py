@@ -2,8 +2,8 @@
 the test extra loads the checked-in small models the way its users do, takes
 the steady state by its default path, and must match the forward pass; the
 models emitted with every neuron at 0 must fail roadrunner's plain solve (the
-check can fail). Plus the OMEX archive against the rules BioSimulators'
-validate-project applies."""
+check can fail). Plus every model's exported OMEX archive through
+BioSimulators' own validator, and AMICI (marked amici, outside CI)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def _network_file(name: str) -> Path:
 
 
 @pytest.mark.parametrize("name", model_names())
-def test_exported_omex_passes_biosimulators_validation(name, tmp_path, capsys):
+def test_exported_omex_passes_biosimulators_validation(name, tmp_path):
     # BioSimulators' own validator (what `biosimulators-utils validate-project`
     # runs) on the archive `crn2sbml export --format omex` writes: no error, and
     # only the warnings docs/export.md explains
