@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,10 +101,6 @@ def test_names_and_notes_in_sbml():
     assert "simulate for T =" in notes and "above its fixed point" in notes
 
 
-def _network_file(name: str) -> Path:
-    return next(p for p in (MODELS / f"{name}.json", MODELS / name / f"{name}.json") if p.is_file())
-
-
 @pytest.mark.parametrize("name", model_names())
 def test_exported_omex_passes_biosimulators_validation(name, tmp_path):
     # BioSimulators' own validator (what `biosimulators-utils validate-project`
@@ -117,7 +112,7 @@ def test_exported_omex_passes_biosimulators_validation(name, tmp_path):
     from biosimulators_utils.config import get_config
     from biosimulators_utils.utils.core import flatten_nested_list_of_strings
 
-    assert main(["export", str(_network_file(name)), "--format", "omex", "--out", str(tmp_path / "out")]) == 0
+    assert main(["export", str(MODELS / name / f"{name}.xml"), "--format", "omex", "--out", str(tmp_path / "out")]) == 0
     (archive,) = (tmp_path / "out").glob("*.omex")
     config = get_config()
     with warnings.catch_warnings():
