@@ -242,9 +242,11 @@ class CRN:
         last = len(self.layers)
         return np.array([self.readout(last, u).value(concentrations) for u in range(self.layers[-1].size)])
 
-    def encode_inputs(self, values) -> np.ndarray:
+    def encode_inputs(self, values, copy: bool = True) -> np.ndarray:
         """A batch of network-level inputs (B, n_inputs) -> the input species'
-        concentrations (B, len(self.inputs)) in ``self.inputs`` order."""
+        concentrations (B, len(self.inputs)) in ``self.inputs`` order (with
+        ``copy`` False, inputs that are the species already may be returned
+        as they are: for readers only)."""
         names = self.input_names
         x = np.asarray(values, dtype=float)
         if x.ndim == 1:
@@ -255,7 +257,7 @@ class CRN:
         unit, scale, shift = self._input_rails
         if unit.size == x.shape[1] and np.array_equal(unit, np.arange(unit.size)):
             if not (np.any(scale != 1.0) or np.any(shift)):  # inputs >= 0 (checked above) are the species
-                return np.array(x, order="C")
+                return np.array(x, order="C") if copy else np.ascontiguousarray(x)
             x = np.ascontiguousarray(x)
         else:
             x = np.take(x, unit, axis=1)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import make_network, oracle_forward
-from crn2sbml.simulate import find_steady_state
+from crn2sbml.simulate import _dense, find_steady_state
+from crn2sbml.simulate._dense import DensePlan
 from crn2sbml import BatchSimulator, InputError, Layer, Network, RoadRunnerSimulator, compile_network
 from crn2sbml.theory import one_neuron_trajectory
 
@@ -125,8 +126,20 @@ def test_large_batch_matches_forward_pass(rng):
     assert _rel(sim.outputs(xs), net.forward(xs)) <= 1e-12
 
 
+PATHS = ["dense", "general"]  # the BLAS path of quadratic rails (``_dense``), and the layer-polynomial one
+
+
+def _simulator(net: Network, path: str) -> BatchSimulator:
+    sim = BatchSimulator(compile_network(net))
+    if path == "general":
+        sim.__dict__["_dense"] = "forced off by the test"
+    assert isinstance(sim._dense, DensePlan) == (path == "dense")
+    return sim
+
+
 def _one_member_wrong(sim: BatchSimulator, monkeypatch, member: int, factor: float) -> None:
-    """Corrupt one member's state after the fast path, before the check."""
+    """Corrupt one member's last state after the fast path's roots, before the
+    check (a batch of one chunk)."""
     system = sim.system
     fast = type(system)._solve_polynomial
 
@@ -137,14 +150,30 @@ def _one_member_wrong(sim: BatchSimulator, monkeypatch, member: int, factor: flo
         return ok
 
     monkeypatch.setattr(type(system), "_solve_polynomial", corrupted)
+    steps = _dense.steps
+    calls = []
+
+    def corrupted_steps(work):
+        roots, check = steps(work)
+
+        def wrong_roots(c1, const1, disc, two_c0, inv, y):
+            roots(c1, const1, disc, two_c0, inv, y)
+            calls.append(1)
+            if len(calls) % len(sim._dense.layers) == 0 and y.shape[0] > member:  # the last layer
+                y[member, -1] *= factor
+
+        return wrong_roots, check
+
+    monkeypatch.setattr(_dense, "steps", corrupted_steps)
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("factor", [1 + 1e-6, 0.5, -1.0])
-def test_check_catches_a_wrong_member_and_resolves_it(factor, rng, monkeypatch):
+def test_check_catches_a_wrong_member_and_resolves_it(factor, path, rng, monkeypatch):
     """A member the fast path got wrong (slightly, badly, negative) fails the
     independent mass-action check, is re-solved the slow way and reported."""
     net = make_network(rng, (6, 8, 3), 0.01)
-    sim = BatchSimulator(compile_network(net))
+    sim = _simulator(net, path)
     xs = rng.uniform(0, 1, (20, 6))
     _one_member_wrong(sim, monkeypatch, 7, factor)
     solution = sim.solve(xs)
@@ -153,23 +182,90 @@ def test_check_catches_a_wrong_member_and_resolves_it(factor, rng, monkeypatch):
     assert _rel(sim.readout(solution.states), net.forward(xs)) <= 1e-12  # the re-solved member too
 
 
-def test_check_catches_perturbed_fast_path_coefficients(rng):
+@pytest.mark.parametrize("path", PATHS)
+def test_check_catches_perturbed_fast_path_coefficients(path, rng):
     """Folded coefficients that disagree with the reactions (a wrong weight in
     the fast path only): every member is caught and re-solved from the reactions."""
-    net = make_network(rng, (5, 7, 2), 0.02)
+    net = make_network(rng, (5, 7, 2), 0.02, zero_frac=0.0)
     sim = BatchSimulator(compile_network(net))
     poly = sim.system.polynomials[0]
-    poly.coef[poly.powers.tolist().index(1), 0, 0] += 0.3  # input 0 -> neuron 0 of layer 1
+    poly.coef[poly.powers.tolist().index(1), 0, 0] += 0.3  # input 0 -> neuron 0 of layer 1, before the plan is built
+    if path == "general":
+        sim.__dict__["_dense"] = "forced off by the test"
+    else:
+        assert sim._dense.layers[0].coef[0, 0] == poly.coef[1, 0, 0]  # the dense path folded the wrong weight in
     xs = rng.uniform(0.1, 1, (15, 5))
     solution = sim.solve(xs)
     assert solution.resolved.all() and not solution.failed.any()
     assert _rel(sim.readout(solution.states), net.forward(xs)) <= 1e-12
 
 
-def test_unresolvable_member_is_reported_failed(rng, monkeypatch):
+@pytest.mark.parametrize("numba", ["0", "1"])
+def test_dense_path_with_a_wrong_rate_constant_fails_members(numba, rng, monkeypatch):
+    """A rate constant the dense path read wrong (its copy of one weight
+    reaction's coefficient) is caught on every member it touches by the check,
+    which reads the CRN's own rate constants; with the slow way blocked too,
+    those members are reported failed, the others pass. Compiled and numpy steps,
+    on a batch of several chunks."""
+    monkeypatch.setenv("CRN2SBML_NUMBA", numba)
+    net = make_network(rng, (64, 20, 10), 0.01, zero_frac=0.0)
+    sim = _simulator(net, "dense")
+    layer = sim._dense.layers[0]
+    layer.coef[3, 5] *= 1.001  # the weight of input 3 into neuron 5 of layer 1
+    layer.stacked[3, 5] *= 1.001
+    xs = rng.uniform(0, 1, (3 * sim._dense.rows + 7, 64))
+    xs[::2, 3] = 0.0  # where input 3 is 0 the wrong weight changes nothing
+    monkeypatch.setattr(type(sim.system), "polish", lambda self, state, inputs, k=None: (state * 2.0, None))
+    solution = sim.solve(xs)
+    assert solution.failed.tolist() == [i % 2 == 1 for i in range(len(xs))]
+    assert np.all(np.isnan(solution.states[1::2]))
+    assert _rel(sim.readout(solution.states[::2]), net.forward(xs[::2])) <= 1e-12
+
+
+def test_dense_check_is_the_mass_action_residual(rng, monkeypatch):
+    """The dense check, at states far from the fixed point: its max |dc/dt| is
+    the per-reaction residual's, its scaled residual bounds the per-reaction one
+    (exact gross flux) from above; numpy and compiled steps agree."""
+    net = make_network(rng, (9, 12, 4), 0.01)
+    sim = _simulator(net, "dense")
+    xs = rng.uniform(0, 1, (300, 9))
+    states = rng.uniform(0.01, 2, (300, len(sim.species)))
+    full = sim.system._full(states, sim.input_species(xs))
+    want, want_scaled = sim._mass_action._residual_numpy(full)
+    for numba in ("0", "1"):
+        monkeypatch.setenv("CRN2SBML_NUMBA", numba)
+        roots, check = _dense.steps(1)
+
+        layers = iter(sim._dense.layers)  # one chunk: each layer once, in order
+
+        def given(c1, const1, disc, two_c0, inv, y):  # roots replaced by the prescribed states
+            y[...] = states[:, next(layers).cols]
+
+        monkeypatch.setattr(_dense, "steps", lambda work: (given, check))
+        got, got_scaled, positive = sim._dense.solve(sim.input_species(xs), np.empty_like(states))
+        monkeypatch.undo()
+        assert positive.all() and np.allclose(got, want, rtol=1e-12)
+        assert np.all(got_scaled >= want_scaled * (1 - 1e-12))
+
+
+def test_dense_path_from_several_threads(rng, monkeypatch):
+    """Each thread has its own buffers (and the compiled steps take no lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("CRN2SBML_NUMBA", "1")
+    net = make_network(rng, (16, 24, 5), 0.01)
+    sim = _simulator(net, "dense")
+    batches = [rng.uniform(0, 1, (int(n), 16)) for n in rng.integers(1, 3 * sim._dense.rows, 12)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(sim.outputs, batches))
+    assert all(_rel(got, net.forward(x)) <= 1e-12 for got, x in zip(results, batches))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_unresolvable_member_is_reported_failed(path, rng, monkeypatch):
     """If the slow way cannot fix a member either, it is failed with NaN states."""
     net = make_network(rng, (3, 4, 2), 0.01)
-    sim = BatchSimulator(compile_network(net))
+    sim = _simulator(net, path)
     xs = rng.uniform(0, 1, (5, 3))
     monkeypatch.setattr(type(sim.system), "polish", lambda self, state, inputs, k=None: (state * 2.0, None))
     _one_member_wrong(sim, monkeypatch, 2, 3.0)

@@ -119,12 +119,17 @@ NUMBA_ENV = "CRN2SBML_NUMBA"  # "0": numpy always; "1": numba always; unset: num
 NUMBA_MIN_WORK = 5_000_000
 
 
+def numba_wanted(work: float) -> bool:
+    """Whether ``work`` (members x reactions) runs compiled: ``$CRN2SBML_NUMBA``, else NUMBA_MIN_WORK."""
+    mode = os.environ.get(NUMBA_ENV, "").strip()
+    return mode == "1" or (mode != "0" and work >= NUMBA_MIN_WORK)
+
+
 def _numba_kernel(work: float = float("inf")):
     """The numba kernel for ``work`` rate evaluations, or None for the numpy
     path (``$CRN2SBML_NUMBA`` 0, work under NUMBA_MIN_WORK, or numba missing)."""
     global prange
-    mode = os.environ.get(NUMBA_ENV, "").strip()
-    if mode == "0" or (mode != "1" and work < NUMBA_MIN_WORK):
+    if not numba_wanted(work):
         return None
     if not _KERNEL:
         try:
