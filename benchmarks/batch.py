@@ -2,19 +2,21 @@
 """The batch simulator (crn2sbml.BatchSimulator) against the physical limit and
 against per-input integrators, measured in one run.
 
-    python benchmarks/batch.py [--batch 10000] [--tc-batch 1000] [--times 0.1,1,5,20]
+    python benchmarks/batch.py [--batch 10000] [--repeats 5] [--steady-only] [--tc-batch 1000] [--times 0.1,1,5,20]
                                [--diffrax-solvers tsit5,kvaerno5] [--diffrax-sample N]
                                [--out benchmarks/batch_results.json]
 
 1. Steady states, 10,000 inputs uniform in [0, 1], at 64-20-10 and 784-100-10
    (random weights N(0, 1/fan_in), biases N(0, 0.01), eps 0.01): the closed-
-   form forward pass (matmul + sigma_eps) and ``BatchSimulator.solve`` (fast
-   path + independent per-reaction mass-action check on every member), medians
-   of --repeats (5) alternating runs, and their ratio (target: within 10x), once as
-   crn2sbml runs by default (the residual check compiled by numba from 5e6
-   members x reactions, so at both sizes here) and once with the check forced
-   into numpy (``CRN2SBML_NUMBA=0``). The first call (numba import + JIT, or
-   its disk cache) is reported apart.
+   form forward pass (matmul + sigma_eps) and ``BatchSimulator.solve`` (the
+   dense path: closed-form roots from the folded layer polynomials, and on
+   every member the mass-action dc/dt from the CRN's rate constants), medians
+   of --repeats (5) alternating runs in this process with one BLAS thread for
+   both (threadpoolctl), and their ratio (target: within 3x), once as crn2sbml
+   runs by default (the dense path's loops compiled by numba from 5e6 members
+   x reactions, so at both sizes here) and once in numpy passes
+   (``CRN2SBML_NUMBA=0``). The first call (numba import + JIT, or its disk
+   cache) is reported apart.
 2. Time courses, ``--tc-batch`` inputs x ``--times`` on 64-20-10 from the
    all-zero state: ``BatchSimulator.time_courses`` against a roadrunner loop
    (CVODE, rtol 1e-10, atol 1e-14: ``set_inputs`` + ``simulate(times=...)`` per
@@ -52,6 +54,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import crn2sbml  # noqa: E402
 from crn2sbml import BatchSimulator, RoadRunnerSimulator, compile_network  # noqa: E402
+from crn2sbml.simulate._dense import DensePlan  # noqa: E402
 
 EPSILON = 0.01
 BIAS_SCALE = 0.1
@@ -121,8 +124,29 @@ def rel_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)))
 
 
+def steady_modes() -> tuple[bool | None, ...]:
+    """crn2sbml's default (numba from NUMBA_MIN_WORK) and numpy forced; numpy only without numba."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return (False,)
+    return (None, False)
+
+
+STEADY_TARGET = 3.0  # issue 21: solve within 3x of the forward pass
+
+
 def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], repeats: int = 5) -> list[dict]:
-    """One row per mode (the default, numpy forced): solve against the forward pass, alternating."""
+    """One row per mode (the default, numpy forced): solve against the forward
+    pass, alternating, both with one BLAS thread (threadpoolctl; the dense
+    path's compiled loops are single-threaded too)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _steady(shape, batch, modes, repeats)
+
+
+def _steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], repeats: int) -> list[dict]:
     from crn2sbml.simulate import _residual
 
     net = make_network(shape)
@@ -133,8 +157,9 @@ def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], r
     rows = []
     for numba in modes:
         with numba_mode(numba):
-            sim.__dict__.pop("_mass_action", None)
-            compiled = _residual._numba_kernel(batch * len(crn.reactions)) is not None
+            for cached in ("_mass_action", "_dense"):
+                sim.__dict__.pop(cached, None)
+            compiled = _residual.numba_wanted(batch * len(crn.reactions))
             with Clock() as first:  # the whole batch: 10 inputs are under NUMBA_MIN_WORK and would not load numba
                 sim.solve(x)
             load = loadavg()
@@ -151,6 +176,7 @@ def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], r
         rows.append({
             "shape": "-".join(map(str, shape)), "reactions": len(crn.reactions), "batch": batch,
             "residual_check": ("default: " if numba is None else "forced: ") + ("numba" if compiled else "numpy"),
+            "path": "dense" if isinstance(sim._dense, DensePlan) else f"general ({sim._dense})",
             "load_average": load, "build_s": build.wall,
             "first_call_s": first.wall, "forward_s": statistics.median(t_fwd), "solve_s": statistics.median(t_sol),
             "ratio": statistics.median(s / f for s, f in zip(t_sol, t_fwd)),
@@ -159,6 +185,15 @@ def steady(shape: tuple[int, ...], batch: int, modes: tuple[bool | None, ...], r
             "residual_max": float(np.max(solution.residual)), "resolved": int(solution.resolved.sum()),
             "failed": int(solution.failed.sum())})
     return rows
+
+
+def steady_line(r: dict) -> str:
+    """One row of ``steady`` as printed (here and by run.py)."""
+    return (f"  {r['shape']:11s} {r['reactions']:6d} reactions, {r['path']}, steps {r['residual_check']:14s}: forward "
+            f"{1e3 * r['forward_s']:.1f} ms, solve {1e3 * r['solve_s']:.1f} ms -> {r['ratio']:.2f}x (target <= "
+            f"{STEADY_TARGET:g}x; CPU {r['solve_cpu_s'] / r['forward_cpu_s']:.2f}x); max rel err vs forward "
+            f"{r['err_vs_forward']:.1e}, max |dc/dt| {r['residual_max']:.1e}, re-solved {r['resolved']}, failed "
+            f"{r['failed']}; build {r['build_s']:.2f} s, first call {r['first_call_s']:.2f} s; load {r['load_average']}")
 
 
 def time_courses(batch: int, times: np.ndarray) -> tuple[dict, BatchSimulator, np.ndarray, np.ndarray]:
@@ -250,31 +285,28 @@ def main() -> None:
     ap.add_argument("--diffrax-solvers", default="tsit5,kvaerno5")
     ap.add_argument("--diffrax-sample", type=int, default=0, help="inputs diffrax solves (0: all of --tc-batch)")
     ap.add_argument("--skip-steady", action="store_true", help="time courses and diffrax only")
+    ap.add_argument("--steady-only", action="store_true", help="steady states only (section 1)")
     ap.add_argument("--out", type=Path, default=HERE / "batch_results.json")
     args = ap.parse_args()
     started, load_at_start = time.perf_counter(), loadavg()
     times = np.array([float(t) for t in args.times.split(",")])
-    try:
-        import numba  # noqa: F401
-
-        modes: tuple[bool | None, ...] = (None, False)
-    except ImportError:
-        modes = (False,)
+    modes = steady_modes()
     print(f"machine: {os.cpu_count()} cores, load average {loadavg()} (1, 5, 15 min); python "
           f"{platform.python_version()}, numpy {np.__version__}", flush=True)
     shapes = () if args.skip_steady else ((64, 20, 10), (784, 100, 10))
     rows = [r for shape in shapes for r in steady(shape, args.batch, modes, args.repeats)]
     if rows:
         print(f"\n1. steady states, {args.batch} inputs: BatchSimulator.solve against the closed-form forward pass "
-              f"(medians of {args.repeats}, wall)")
+              f"(medians of {args.repeats} alternating runs, wall; one BLAS thread for both)")
     for r in rows:
-        print(f"  {r['shape']:11s} {r['reactions']:6d} reactions, check {r['residual_check']:14s}: forward "
-              f"{r['forward_s']:.3f} s, solve {r['solve_s']:.3f} s -> {r['ratio']:.1f}x (target <= 10x; CPU "
-              f"{r['solve_cpu_s'] / r['forward_cpu_s']:.1f}x); max rel err vs forward {r['err_vs_forward']:.1e}, max "
-              f"|dc/dt| {r['residual_max']:.1e}, re-solved {r['resolved']}, failed {r['failed']}; build "
-              f"{r['build_s']:.2f} s, first call {r['first_call_s']:.2f} s; load {r['load_average']}", flush=True)
+        print(steady_line(r), flush=True)
     if rows and len(modes) == 1:
         print("  numba: not importable (a core dependency: reinstall crn2sbml), so only the numpy check was measured")
+    if args.steady_only:
+        args.out.write_text(json.dumps({"machine": {"cores": os.cpu_count(), "load_average_at_start": load_at_start},
+                                        "steady_states": rows, "total_s": time.perf_counter() - started}, indent=1))
+        print(f"\ntotal {time.perf_counter() - started:.0f} s; load average {loadavg()}; results in {args.out}")
+        return
     tc, sim, x, want = time_courses(args.tc_batch, times)
     print(f"\n2. time courses, {tc['batch']} inputs x {len(times)} times ({args.times}) on 64-20-10, from 0; "
           f"load {tc['load_average']} -> {tc['load_average_after']}")

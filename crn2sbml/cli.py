@@ -230,7 +230,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                              f"choose from {','.join(CHECKS)}")
     options = Options(input_range=_input_range(args.input_range, "0,1"), seed=args.seed, progress=not args.quiet,
                       copasi_max_reactions=args.copasi_max_reactions,
-                      roadrunner_max_reactions=args.roadrunner_max_reactions)
+                      roadrunner_max_reactions=args.roadrunner_max_reactions,
+                      sbml_max_reactions=args.sbml_max_reactions)
     report = validate(args.model, args.network, options=options, checks=checks, accept_edits=args.accept_edits)
     print(report.summary())
     if args.report:
@@ -408,7 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--copasi-max-reactions", type=int, default=5000, help="skip COPASI above this size (default 5000)")
     v.add_argument("--roadrunner-max-reactions", type=int, default=20000,
                    help="above this size, run roadrunner only if its compiled model is cached (default 20000; "
-                   "the numpy and batch simulators stand in)")
+                   "the batch and numpy simulators stand in)")
+    v.add_argument("--sbml-max-reactions", type=int, default=10000,
+                   help="above this size, libsbml's consistency check covers a random sample of the reactions "
+                   "(about 0.5 ms each), and the report says how many (default 10000; 0: every reaction)")
     v.add_argument("--checks", help="comma-separated subset of the checks (default: all): "
                    "sbml,structure,fixed_point,convergence,speed,smoothness,agreement")
     v.add_argument("--accept-edits", action="store_true",

@@ -307,6 +307,27 @@ class BatchSystem:
             np.array(times).reshape(len(times), b), np.array(trace).reshape(len(trace), b, len(traced)),
         )
 
+    def fixed_points(self, inputs: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """The fixed point of every member at its own rate constants ``k`` (B,
+        R), layer by layer with no time course: each layer's polynomial
+        coefficients folded from k and the catalysts reaction by reaction, then
+        each neuron's positive root (closed form on quadratic rails, else
+        bracketed Newton from 1). NaN rows where a member grows without bound.
+        ``polish`` then refines them on the mass-action rates and gives the residual."""
+        b = max(inputs.shape[0], k.shape[0] if np.ndim(k) == 2 else 1)  # one input row serves every k row
+        kk = self._k(k, b)
+        full = self._full(np.ones((b, self.n)), inputs)
+        steady = np.zeros((b, 1)), np.ones((b, 1))  # beta = 0, gamma = 1: the fixed point
+        for block in self.layers:
+            cat = self._catalysts(full, block, kk)
+            power = np.sum(np.where(block.own >= 0, block.pow, 0), axis=1).astype(np.int64)
+            powers = np.unique(power)
+            c = [(block.stoich_t[:, power == p] @ cat[:, power == p].T).T for p in powers]
+            y, ok = _roots(c, powers, full[:, block.species], full[:, block.species], *steady,
+                           set(powers.tolist()) <= {0, 1, 2} and 2 in powers.tolist())
+            full[:, block.species] = np.where(ok, y, np.nan)
+        return full[:, : self.n].copy()
+
     def polish(self, state: np.ndarray, inputs: np.ndarray, *, k: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Newton on dc/dt = 0, layer by layer, from (near-)settled states.
         Returns the states and each member's max |dc/dt|."""
@@ -427,11 +448,17 @@ def _layer_roots(poly: _LayerPolynomial, full: np.ndarray, old: np.ndarray, beta
     """The positive root of beta*(y - old) = gamma*f(y) for one layer: in
     closed form on quadratic rails (where the rearranged quadratic has its
     leading coefficient < 0 < its constant), by ``_bracketed_root`` elsewhere."""
-    c = poly.coefficients(full)
-    start = full[:, poly.species]
-    if not (closed_form and poly.quadratic):
-        return _bracketed_root(c, poly.powers, start, old, beta, gamma)
-    by_power = dict(zip(poly.powers.tolist(), c))
+    return _roots(poly.coefficients(full), poly.powers, full[:, poly.species], old, beta, gamma,
+                  closed_form and poly.quadratic)
+
+
+def _roots(c: list[np.ndarray], powers: np.ndarray, start: np.ndarray, old: np.ndarray, beta: np.ndarray,
+           gamma: np.ndarray, closed_form: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``_layer_roots`` on coefficients ``c`` (one per power, broadcastable to
+    (B, n_l)); ``closed_form`` only for powers within {0, 1, 2}."""
+    if not closed_form:
+        return _bracketed_root(c, powers, start, old, beta, gamma)
+    by_power = dict(zip(powers.tolist(), c))
     c0, c1, c2 = (by_power.get(p, 0.0) for p in (0, 1, 2))
     if not np.all(beta == 0) or not np.all(gamma == 1):  # a time step: -F = gamma f(y) - beta (y - old)
         c0, c1, c2 = gamma * c0 + beta * old, gamma * c1 - beta, gamma * c2
@@ -442,7 +469,7 @@ def _layer_roots(poly: _LayerPolynomial, full: np.ndarray, old: np.ndarray, beta
         return y, good
     rows = np.flatnonzero(~good.all(axis=1))  # e.g. no eps reaction: the flow from ``start`` decides
     sub = [np.broadcast_to(ci, start.shape)[rows] for ci in c]
-    y_b, ok_b = _bracketed_root(sub, poly.powers, start[rows], old[rows], beta[rows] if np.ndim(beta) else beta,
+    y_b, ok_b = _bracketed_root(sub, powers, start[rows], old[rows], beta[rows] if np.ndim(beta) else beta,
                                 gamma[rows] if np.ndim(gamma) else gamma)
     y = np.array(y)
     y[rows] = y_b

@@ -1,4 +1,4 @@
-"""Check 3: the accepted steady state (roadrunner, or the numpy backend on
+"""Check 3: the accepted steady state (roadrunner, or the batch simulator on
 models too large for roadrunner's JIT: presimulate, Newton-polish, accept;
 crn2sbml.simulate.acceptance) equals the forward pass, every concentration
 positive. On a model that encodes no network (foreign) the steady state is
@@ -46,7 +46,8 @@ def check_fixed_point(subject: Subject, options: Options) -> CheckResult:
     reference = subject.reference
     xs = options.inputs(subject.crn, options.fixed_point_inputs, salt=3)
     errors, residuals, minima = [], [], []
-    how = ("numpy backend: sparse BDF to the settling bound, Newton polish on the mass-action rates" if skipped else
+    how = ("batch simulator: backward Euler on the layer polynomials to the settling bound, Newton polish on the "
+           "mass-action rates" if skipped else
            "roadrunner CVODE to the settling bound, Newton polish on roadrunner's rates")
     accepted = "positive and equal to the forward pass" if reference else "positive with a small residual"
     figures: dict = {"tolerance_rel": options.rtol, "inputs": xs, "simulator": sim.name,
