@@ -19,9 +19,10 @@ from .subject import Options, Subject
 VALUE_RTOL = 1e-14  # parameters are stored to the last bit (annotations keep the exact repr)
 
 
-def mass_action_problems(crn: CRN, sbml: str) -> list[str]:
-    """Kinetic laws that differ from cell * kappa * k * prod(reactant^stoichiometry)."""
-    doc = libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
+def mass_action_problems(crn: CRN, sbml: str, doc: libsbml.SBMLDocument | None = None) -> list[str]:
+    """Kinetic laws that differ from cell * kappa * k * prod(reactant^stoichiometry)
+    (in ``doc``, the text's document when already read)."""
+    doc = doc if doc is not None else libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
     model = doc.getModel()
     # by position, not getReaction(id): libsbml's id lookup is a linear scan
     position = {model.getReaction(j).getId(): j for j in range(model.getNumReactions())}
@@ -117,8 +118,8 @@ def check_structure(subject: Subject, options: Options) -> CheckResult:
         construction += [f"rate constant {p.id} is used by no reaction (its reaction was removed)"
                          for p in crn.parameters if p.id not in used and p.role not in ("unknown", "derived")]
         findings += [
-            ("mass_action_problems", "kinetic law", mass_action_problems(crn, subject.sbml)),
-            ("readout_problems", "a readout is not the construction's", readout_problems(crn, subject.sbml)),
+            ("mass_action_problems", "kinetic law", mass_action_problems(crn, subject.sbml, subject.document())),
+            ("readout_problems", "a readout is not the construction's", readout_problems(crn, subject.document())),
             ("catalyst_problems", "an input is consumed or produced", catalyst_problems(crn)),
             ("construction_problems", f"differs from the construction for {against}", construction),
         ]
