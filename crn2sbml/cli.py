@@ -32,7 +32,7 @@ from ._progress import activity, progress_enabled
 from .compile import DEFAULT_READOUTS, compile_network
 from .crn import CRN, READOUT_FORMS
 from .emit import write_model
-from .emit.sbml import RATE_CONSTANTS
+from .emit.sbml import FILE_LOCAL_MIN_REACTIONS, RATE_CONSTANTS
 from .errors import Crn2SbmlError, InputError
 from .formats import COMPILE, EXPORT, formats_help, output_formats
 from .loader import load_model
@@ -379,9 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
                    f"ODE solver (species), or the rails only (none) (default {DEFAULT_READOUTS})")
     c.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2", help="SBML Level.Version (default 3.2)")
     c.add_argument("--formats", default=",".join(output_formats(COMPILE)), help=formats_help(COMPILE))
-    c.add_argument("--rate-constants", choices=RATE_CONSTANTS, default="global",
-                   help="SBML rate constants as named global parameters (default: COPASI, sensitivities) or local to "
-                        "each kinetic law (roadrunner loads large models in about half the time)")
+    c.add_argument("--rate-constants", choices=("auto", *RATE_CONSTANTS), default="auto",
+                   help="SBML rate constants as named global parameters (COPASI, sensitivities) or local to each "
+                        "kinetic law (roadrunner loads large models 1.4-3.3x faster); auto (default): local from "
+                        f"{FILE_LOCAL_MIN_REACTIONS:,} reactions, global below")
     c.set_defaults(func=cmd_compile)
 
     s = sub.add_parser("simulate", help="time course and checked steady state beside the network's output")

@@ -156,3 +156,18 @@ def test_compile_local_reads_back_to_the_network(rng, tmp_path, capsys):
     capsys.readouterr()
     assert main(["validate", str(sbml), "--quiet", "--checks", "sbml,structure,fixed_point"]) == 0, \
         capsys.readouterr().out
+
+
+def test_written_files_hold_large_models_rate_constants_locally(rng, tmp_path):
+    """write_model's default ("auto", compile's too): local rate constants from
+    FILE_LOCAL_MIN_REACTIONS reactions, where roadrunner loads them fastest;
+    named globals below (COPASI, sensitivities by name)."""
+    from crn2sbml import Layer, Network, write_model
+    from crn2sbml.emit.sbml import FILE_LOCAL_MIN_REACTIONS
+
+    small = compile_network(Network((Layer(rng.normal(size=(3, 2)), np.zeros(3), 0.01),)))
+    big = compile_network(Network((Layer(rng.normal(size=(70, 70)), np.zeros(70), 0.01),)))
+    assert len(small.reactions) < FILE_LOCAL_MIN_REACTIONS <= len(big.reactions)
+    for crn, local in ((small, False), (big, True)):
+        sbml = write_model(crn, tmp_path / crn.name, ("sbml",))["sbml"].read_text()
+        assert (_rate_ids(sbml)[1] > 0) == local

@@ -11,7 +11,7 @@ from ..crn import CRN
 from ..errors import UnknownNameError
 from ..formats import COMPILE, get_output_format, output_formats
 from .antimony import antimony_lines, to_antimony, write_antimony
-from .sbml import LEVELS, check_rate_constants, stream_sbml, to_sbml, write_sbml
+from .sbml import LEVELS, file_rate_constants, stream_sbml, to_sbml, write_sbml
 from .text import to_text, write_text
 from .writers import Format
 
@@ -29,14 +29,15 @@ def write_model(
     formats: tuple[str, ...] = tuple(FORMATS),
     *,
     sbml_version: int = 2,
-    rate_constants: str = "global",
+    rate_constants: str = "auto",
 ) -> dict[str, Path]:
     """Write ``crn`` in each format to ``out_dir/<name><suffix>`` (SBML as
     Level 3 Version ``sbml_version``, rate constants "global" parameters or
-    "local" to their kinetic laws). Bad arguments fail before the folder is
-    touched; the files are staged and then moved into place together."""
+    "local" to their kinetic laws; "auto": local from 5,000 reactions, where
+    roadrunner loads them 1.4-3.3x faster). Bad arguments fail before the
+    folder is touched; the files are staged and then moved into place together."""
     chosen = [get_format(f) for f in formats]
-    check_rate_constants(rate_constants)
+    rate_constants = file_rate_constants(crn, rate_constants)
     if (3, sbml_version) not in LEVELS:
         raise UnknownNameError(f"SBML Level 3 Version {sbml_version} is not supported; use 1 or 2")
     folder = ensure_dir(out_dir)

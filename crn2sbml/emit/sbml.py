@@ -148,12 +148,24 @@ def _add_reaction(model: libsbml.Model, crn: CRN, idx: int) -> None:
 # (a local parameter keeps its id), and each carries the same crn2sbml
 # annotation, so the readback and the structure check read it as the global.
 RATE_CONSTANTS = ("global", "local")
+# written files ("auto"): local from this size, where roadrunner's first load of the global form
+# took 1.4x (4,958 reactions) to 3.3x (79,730: 3,169 s against 950 s) as long (benchmarks/README.md);
+# below it globals, which COPASI and sensitivities by name prefer (validation runs COPASI up to 5,000)
+FILE_LOCAL_MIN_REACTIONS = 5000
 
 
 def check_rate_constants(rate_constants: str) -> str:
     if rate_constants not in RATE_CONSTANTS:
         raise OutputError(f"rate constants {rate_constants!r}: use one of {', '.join(RATE_CONSTANTS)}")
     return rate_constants
+
+
+def file_rate_constants(crn: CRN, rate_constants: str = "auto") -> str:
+    """The form of a written file's rate constants: "auto" is "local" from
+    ``FILE_LOCAL_MIN_REACTIONS`` reactions, else "global"."""
+    if rate_constants == "auto":
+        return "local" if len(crn.reactions) >= FILE_LOCAL_MIN_REACTIONS else "global"
+    return check_rate_constants(rate_constants)
 
 
 def _add_local_rate_constant(rx: libsbml.Reaction, p: Parameter, order: int) -> None:
