@@ -56,7 +56,7 @@ BATCH_INPUTS = 10000
 # 784-100-10 roadrunner loads take 16-53 minutes, so they are not part of a run; measured with
 # benchmarks/rr_load.py (benchmarks/README.md), printed beside this run's figures as recorded ones
 RR_LOADS_784 = ("roadrunner first load at 784-100-10 (recorded 2026-12-02, not run here): local rate constants "
-                "950 s, 4.8 GB (default above 1,000 reactions), global 3,169 s, 6.2 GB; cached load, local: 36 s "
+                "950 s, 4.8 GB (compile's default from 5,000 reactions), global 3,169 s, 6.2 GB; cached load, local: 36 s "
                 "(python benchmarks/rr_load.py --shapes 784-100-10 --formulations local --timeout 4500)")
 # Progress lines of every process count from the parent's start.
 _START_ENV = "CRN2SBML_BENCH_START"

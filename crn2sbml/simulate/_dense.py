@@ -96,10 +96,9 @@ class DenseLayer:
 class DensePlan:
     """The dense path's per-layer structures (``plan`` builds it or says why not)."""
 
-    def __init__(self, layers: tuple[DenseLayer, ...], n: int, reactions: int):
+    def __init__(self, layers: tuple[DenseLayer, ...], reactions: int):
         self.layers = layers
-        self.n = n
-        self.reactions = reactions
+        self.reactions = reactions  # members x reactions picks numba or numpy steps
         self.width = max(layer.width for layer in layers)
         self.rows = max(1, CHUNK_ELEMENTS // self.width)
         self._local = threading.local()  # per-thread buffers: a simulator may serve several threads
@@ -243,7 +242,7 @@ def plan(system: BatchSystem, mass_action: MassAction) -> DensePlan | str:
         stacked = np.hstack([coef, rate]) if check_src == src else None
         layers.append(DenseLayer(span, src, coef, c1.copy(), -4.0 * c0 * c2, 2.0 * c0, 1.0 / (-2.0 * c2),
                                  check_src, rate, a, g, stacked))
-    return DensePlan(tuple(layers), n, mass_action.k.size)
+    return DensePlan(tuple(layers), mass_action.k.size)
 
 
 def _check_terms(ma: MassAction, spans: list[slice], n: int, one: int
