@@ -13,7 +13,9 @@ settled, each species' rate is a scalar polynomial f(y) = sum_p C_p y^p whose
 coefficients come from the reactions (rate constants times catalyst
 concentrations); its positive root is taken in closed form on quadratic rails
 (bracketed Newton on others), layer by layer, and every member is checked
-against an independent per-reaction mass-action residual (``_residual``).
+against the mass-action rates from the CRN's reactions (``_residual``), built
+apart from the folded coefficients. When every layer is a quadratic rail this
+runs as BLAS products and compiled loops on cache-sized chunks (``_dense``).
 Error-controlled time courses: ``_sdirk``."""
 
 from __future__ import annotations
