@@ -749,7 +749,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Targets:")
     print("\n".join(verdicts(results)))
     for r in batch_rows:
-        state = "MET" if r["ratio"] <= batch.STEADY_TARGET and r["err_vs_forward"] <= 1e-9 and not r["failed"] else "MISSED"
+        met = r["ratio"] <= batch.STEADY_TARGET and r["err_vs_forward"] <= 1e-9 and not r["failed"]
+        state = "MET" if met else "MISSED"
         print(f"  steady states / forward pass at {r['shape']}: {r['ratio']:.2f}x (target <= {batch.STEADY_TARGET:g}x, "
               f"error {r['err_vs_forward']:.1e} <= 1e-9, {r['failed']} failed) {state}; load {r['load_average']}")
     print(f"  {RR_LOADS_784}")

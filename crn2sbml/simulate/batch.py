@@ -661,7 +661,8 @@ class BatchSimulator(SimulatorBase):
             passed = positive & (scaled <= self.CHECK_RTOL)
             unsure = np.flatnonzero(~passed)  # the bound on the gross flux may be too tight: check reaction by reaction
             if unsure.size:
-                residual[unsure], passed[unsure], positive[unsure] = self._check(system._full(state[unsure], xs[unsure]))
+                exact = self._check(system._full(state[unsure], xs[unsure]))
+                residual[unsure], passed[unsure], positive[unsure] = exact
         else:
             xs = self.input_species(inputs)
             b = xs.shape[0]

@@ -87,14 +87,14 @@ def check_convergence(subject: Subject, options: Options) -> CheckResult:
     figures.update(rerun_simulator=rerun, rerun_sample=len(rr_err), rerun_max_rel_error=max(rr_err, default=0.0))
     if skipped:
         figures["roadrunner"] = skipped
+    fewer = (f" (of {options.roadrunner_sample} on models up to {options.large_model_reactions} reactions)"
+             if len(rr_err) < min(options.roadrunner_sample, len(X)) else "")
     if rr_err and max(rr_err) > options.rtol:
         return CheckResult("convergence", False, f"{rerun} rerun of {len(rr_err)} sampled trajectories ends "
                            f"{max(rr_err):.3g} away from the forward pass (tolerance {options.rtol:g})", figures, plots)
     return CheckResult("convergence", True, f"{len(X)} trajectories ({ni} inputs x {ns} initial states, 0 to 1e6) "
                        f"all end at the forward pass to {np.max(rel):.1e}; {rerun} agrees on a sample of "
-                       f"{len(rr_err)} to {max(rr_err, default=0.0):.1e}"
-                       + (f" (of {options.roadrunner_sample} on models up to {options.large_model_reactions} reactions)"
-                          if len(rr_err) < min(options.roadrunner_sample, len(X)) else "") + (f" ({skipped})" if skipped else ""),
+                       f"{len(rr_err)} to {max(rr_err, default=0.0):.1e}" + fewer + (f" ({skipped})" if skipped else ""),
                        figures, plots)
 
 

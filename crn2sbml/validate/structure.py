@@ -22,7 +22,8 @@ VALUE_RTOL = 1e-14  # parameters are stored to the last bit (annotations keep th
 def mass_action_problems(crn: CRN, sbml: str, doc: libsbml.SBMLDocument | None = None) -> list[str]:
     """Kinetic laws that differ from cell * kappa * k * prod(reactant^stoichiometry)
     (in ``doc``, the text's document when already read)."""
-    doc = doc if doc is not None else libsbml.readSBMLFromString(sbml)  # kept referenced: the model belongs to it (freed with it)
+    # kept referenced: the model belongs to the document (freed with it)
+    doc = doc if doc is not None else libsbml.readSBMLFromString(sbml)
     model = doc.getModel()
     # by position, not getReaction(id): libsbml's id lookup is a linear scan
     position = {model.getReaction(j).getId(): j for j in range(model.getNumReactions())}
