@@ -409,7 +409,8 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
         except (NetworkError, KeyError) as exc:
             raise ModelReadError(f"model layer annotation: {exc}") from None
         layers.append(LayerInfo(activation, eps, _int(child, "size", "model layer"), canonical))
-    ranges = _json_attr(net, "input_ranges", "model") or []
+    ranges = _json_attr(net, "input_ranges", "model")
+    ranges = [] if ranges is None else ranges  # ({} or "" are not "no ranges": check_input_ranges names them)
     labels = [_json_attr(net, key, "model") or [] for key in ("inputs", "outputs")]  # names mapped to safe ids
     if not all(isinstance(ls, list) and all(isinstance(n, str) for n in ls) for ls in labels):
         raise ModelReadError("model annotation: inputs and outputs must be lists of names; regenerate the model")
