@@ -41,7 +41,7 @@ from .loader import load_model
 from .names import named_values
 from .network import Network, load_network
 from .reference import Reference
-from .simulate import BACKENDS, Capability, SteadyState, find_steady_state, get_simulator
+from .simulate import BACKENDS, Capability, SteadyState, TimeCourse, find_steady_state, get_simulator
 from .simulate.acceptance import UNCHECKED_HORIZON
 from .simulate.roadrunner import model_text
 from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
@@ -190,15 +190,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         # a single-rail output's species is reported under the output's name (its id may be a mapped one)
         label = {s.id: crn.label(s.layer, s.unit) for s in crn.outputs if len(crn.units[(s.layer, s.unit)]) == 1}
         tc = sim.time_course(t_end, args.points, shown) if Capability.TIME_COURSE in sim.capabilities else None
+    # each species in the quantity the model declares it in (the IR holds concentrations)
+    declared = loaded.quantities.declared
+    scale = loaded.quantities.scale
+    if tc is not None:
+        tc = TimeCourse(tc.time, tc.species, tc.values * np.array([scale(s) for s in tc.species]))
     if args.plot:
         if tc is None:
             raise InputError(f"--plot needs a time course; the {args.backend} backend computes none "
                              "(use --backend roadrunner or numpy)")
-        _plot(tc, args.plot, _quantity_note(tc.species, loaded.quantities.declared))
-    # each species in the quantity the model declares it in (the IR holds concentrations)
-    declared = loaded.quantities.declared
-    scale = loaded.quantities.scale
-    course = {s: tc[s] * scale(s) for s in tc.species} if tc is not None else {}
+        _plot(tc, args.plot, _quantity_note(tc.species, declared))
+    course = {s: tc[s] for s in tc.species} if tc is not None else {}
     state = {} if ss is None else dict(zip(ss.species, (v * scale(n) for n, v in zip(ss.species, ss.values))))
     x = crn.input_values
     if args.json:

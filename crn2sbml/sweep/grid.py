@@ -30,7 +30,7 @@ import numpy as np
 
 from .._atomic import ensure_dir, staged_folder
 from ..compile import compile_network
-from ..errors import InputError, NetworkError, OutputError, SteadyStateError
+from ..errors import InputError, NetworkError, SteadyStateError
 from ..network import Network, network_from_dict
 from ..simulate.batch import BatchSimulator
 from ..theory import settling_time
