@@ -234,7 +234,7 @@ def _partial_construction(model: libsbml.Model) -> str:
     ours ('' when it is foreign): some elements keep crn2sbml annotations,
     or its ids follow the construction (rate constants w_L1_u0_i0, ... each
     with its reaction R_<id>). Validated as foreign it would pass unchecked."""
-    fix = "regenerate it with crn2sbml compile (or give the network with --network to hold it to one)"
+    fix = "regenerate it with crn2sbml compile"
     elements = [*model.getListOfSpecies(), *model.getListOfParameters(), *model.getListOfReactions()]
     marked = [e.getId() for e in elements if any(_crn_node(e, tag) is not None
                                                   for tag in ("species", "parameter", "readout"))]
@@ -267,6 +267,8 @@ def _unsupported_features(model: libsbml.Model) -> tuple[list[str], list[str]]:
         found.append(f"the model has {model.getNumInitialAssignments()} initial assignment(s); give initial "
                      "values as numbers")
     for rx in model.getListOfReactions():
+        if rx.isSetFast() and rx.getFast():  # at quasi-equilibrium, not at its law's rate
+            found.append(f"reaction {rx.getId()} is fast; crn2sbml simulates every reaction at its law's rate")
         for ref in (*rx.getListOfReactants(), *rx.getListOfProducts()):
             if ref.getLevel() < 3 and ref.isSetStoichiometryMath():
                 found.append(f"reaction {rx.getId()} has stoichiometry math for {ref.getSpecies()}; give "
@@ -349,7 +351,9 @@ def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[
     """(reactants, products, the law's coefficient of prod(reactant
     concentration^stoichiometry), the law's parameter ids) of a reaction, or
     _NotMassAction. A reactant the law reads as an amount (``quantities.as_amounts``)
-    is its concentration times the volume. Local parameters count as the law's
+    is its concentration times the volume. A modifier the law multiplies by
+    (an enzyme, as the SBML Test Suite writes catalysts) is a catalyst: a
+    reactant and a product alike. Local parameters count as the law's
     parameters only when ``annotated`` (crn2sbml's own rate constants written local)."""
 
     def refs(lst: libsbml.ListOfSpeciesReferences) -> tuple[tuple[str, int], ...]:
@@ -374,6 +378,19 @@ def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[
             raise _NotMassAction(f"the law's power of {sid} is not its stoichiometry {n}")
         if sid in quantities.as_amounts:
             coef *= quantities.volume ** n
+    catalysts: dict[str, int] = {}
+    for mod in rx.getListOfModifiers():
+        sid = mod.getSpecies()
+        power = powers.get(sid, 0.0)
+        if sid in local or sid in want or power == 0:
+            continue
+        if not (power == int(power) and power >= 1):
+            raise _NotMassAction(f"the law's power of modifier {sid} is {power:g}, not a whole number")
+        catalysts[sid] = int(powers.pop(sid))
+        if sid in quantities.as_amounts:
+            coef *= quantities.volume ** catalysts[sid]
+    if catalysts:
+        reactants, products = _with_catalysts(reactants, catalysts), _with_catalysts(products, catalysts)
     params = []
     for name, power in powers.items():
         if name in local:
@@ -388,6 +405,13 @@ def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[
             raise _NotMassAction(f"'{name}' is not a parameter, compartment or reactant")
         coef *= value ** power
     return reactants, products, coef, params
+
+
+def _with_catalysts(side: tuple[tuple[str, int], ...], catalysts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    out = dict(side)
+    for sid, n in catalysts.items():
+        out[sid] = out.get(sid, 0) + n
+    return tuple(out.items())
 
 
 def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: list[str], quantities: Quantities

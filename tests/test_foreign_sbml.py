@@ -102,6 +102,11 @@ class Case:
     positive_steady_state: bool = True
 
 
+def with_modifier(doc: libsbml.SBMLDocument, reaction: str, species: str) -> libsbml.SBMLDocument:
+    doc.getModel().getReaction(reaction).createModifier().setSpecies(species)
+    return doc
+
+
 V = 2.0  # compartment size of the amount cases
 W = 0.5  # compartment size of the concentration cases
 CASES = {
@@ -135,6 +140,12 @@ CASES = {
                       [("Rin", [], ["S"], f"C*{K3}"), ("Rcat", ["E", "S"], ["E"], f"C*{K2}*E*S")], size=W),
         lambda t, c: np.array([K3 - K2 * 3.0 * c[0]]),
         (1.0,), ("S",), ("concentration",)),
+    # the suite's catalysts: a modifier in the law (an enzyme E, listed as modifier, not reactant)
+    "modifier_catalyst_amounts": Case(
+        lambda: with_modifier(build([Sp("E", 2.0, "amount"), Sp("S", 1.0, "amount")],
+                                    [("Rin", [], ["S"], f"C*{K3}"), ("R", ["S"], [], f"C*{K1}*E*S")], size=V), "R", "E"),
+        lambda t, a: np.array([0.0, V * K3 - K1 * (a[0] / V) * a[1]]),
+        (2.0, 1.0), ("E", "S"), ("amount", "amount")),
     # S1 -> S2: every trajectory ends at S1 = 0, no positive steady state
     "no_positive_steady_state": Case(
         lambda: build([Sp("S1", 1.0), Sp("S2", 0.0)], [("R1", ["S1"], ["S2"], f"C*{K1}*S1")], size=W),
@@ -317,6 +328,11 @@ def _conversion_factor(doc: libsbml.SBMLDocument) -> libsbml.SBMLDocument:
     return doc
 
 
+def _fast(doc: libsbml.SBMLDocument) -> libsbml.SBMLDocument:
+    doc.getModel().getReaction("R").setFast(True)
+    return doc
+
+
 def plain() -> libsbml.SBMLDocument:
     return build([Sp("S", 1.0)], [("Rin", [], ["S"], "C*1"), ("Rout", ["S"], [], "C*2*S")])
 
@@ -330,8 +346,9 @@ def plain() -> libsbml.SBMLDocument:
     (lambda: _with_rule(plain(), "algebraic"), "an algebraic rule"),
     (lambda: _conversion_factor(plain()), "conversion factor"),
     (lambda: build([Sp("S", 1.0)], [("R", ["S"], [], "C*S/(1+S)")]), "is not mass action"),
+    (lambda: _fast(build([Sp("S", 1.0)], [("R", ["S"], [], "C*S")], level=(3, 1))), "reaction R is fast"),
 ], ids=["size-0", "no-size", "no-initial-value", "event", "rate-rule", "algebraic-rule", "conversion-factor",
-        "michaelis-menten"])
+        "michaelis-menten", "fast-reaction"])
 def test_features_the_ir_cannot_carry_are_refused_in_one_line_naming_them(tmp_path, capsys, make, words):
     line = refused(capsys, write(make(), tmp_path / "case.xml"))
     assert words in line, line
