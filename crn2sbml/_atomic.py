@@ -60,6 +60,12 @@ def _remove_orphans(folder: Path, pattern: str) -> None:
                     leftover.unlink()
 
 
+def write_failed(target: Path, exc: OSError) -> OutputError:
+    """The one error of every writer whose write failed (a full disk, a
+    permission, a vanished folder): the target and the system's reason."""
+    return OutputError(f"cannot write '{target}': {exc.strerror or exc}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``,
@@ -81,7 +87,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise OutputError(f"cannot write '{target}': {exc.strerror}") from None
+            raise write_failed(target, exc) from None
         raise
 
 
@@ -89,8 +95,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 def staged_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a hidden temporary folder inside the existing folder ``path``. On
     success every file written into it is moved over the file of the same name
-    in ``path``; on any failure nothing in ``path`` changes. Either way the
-    temporary folder is removed."""
+    in ``path``; on any failure nothing in ``path`` changes (an OSError of the
+    writers, such as a full disk, becomes the OutputError of ``write_failed``).
+    Either way the temporary folder is removed."""
     folder = Path(path)
     _remove_orphans(folder, ".crn2sbml-*-*")
     try:
@@ -100,7 +107,13 @@ def staged_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
             f"cannot write into output folder '{folder}': {exc.strerror}; choose a writable location"
         ) from None
     try:
-        yield stage
+        try:
+            yield stage
+        except OSError as exc:
+            if isinstance(exc, OutputError):
+                raise
+            # named as the file it was to become, not the hidden stage it was written in
+            raise write_failed(folder / Path(exc.filename).name if exc.filename else folder, exc) from None
         moves = [(f, folder / f.name) for f in sorted(stage.iterdir())]
         for _, target in moves:  # check all before replacing any
             if target.is_dir():
@@ -109,7 +122,7 @@ def staged_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
             try:
                 os.replace(staged, target)
             except OSError as exc:
-                raise OutputError(f"cannot write '{target}': {exc.strerror}") from None
+                raise write_failed(target, exc) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

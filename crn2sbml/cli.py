@@ -14,7 +14,9 @@ Errors print one line naming the field and the fix, and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import logging
 import re
 import sys
@@ -33,17 +35,21 @@ from .compile import DEFAULT_READOUTS, compile_network
 from .crn import CRN, READOUT_FORMS
 from .emit import write_model
 from .emit.sbml import FILE_LOCAL_MIN_REACTIONS, RATE_CONSTANTS
-from .errors import Crn2SbmlError, InputError
+from .errors import Crn2SbmlError, InputError, SteadyStateError
 from .formats import COMPILE, EXPORT, formats_help, output_formats
 from .loader import load_model
 from .names import named_values
 from .network import Network, load_network
 from .reference import Reference
-from .simulate import BACKENDS, Capability, find_steady_state, get_simulator
+from .simulate import BACKENDS, Capability, SteadyState, TimeCourse, find_steady_state, get_simulator
+from .simulate.acceptance import UNCHECKED_HORIZON
 from .simulate.roadrunner import model_text
 from .sweep.engine import CONNECT_TIMEOUT, Executor, make_executor
 
 EXIT_USAGE = 2
+# stdout closed by the reader (`crn2sbml simulate ... --json | head -c 100`): the
+# shell's status of a tool ended by SIGPIPE (128 + 13), as `yes | head` gives
+EXIT_CLOSED_PIPE = 141
 
 
 def _floats(text: str, option: str, example: str = "concentrations such as 1,0") -> list[float]:
@@ -102,7 +108,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot(tc, path: str) -> None:
+def _plot(tc, path: str, quantity: str = "concentrations") -> None:
     from .plots import pyplot
 
     plt = pyplot("--plot")
@@ -118,7 +124,7 @@ def _plot(tc, path: str) -> None:
     for k, name in enumerate(tc.species):
         ax.plot(tc.time, tc.values[:, k], label=name)
     ax.set_xlabel("time")
-    ax.set_ylabel("concentration")
+    ax.set_ylabel(quantity)
     ax.legend(fontsize="small")
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -139,6 +145,15 @@ def _jit_notice(crn: CRN, sbml: str, no_cache: bool) -> str:
     return f"roadrunner JIT, {n:,} reactions (about 4 s at 5,000, 11 min at 80,000; cached after)"
 
 
+def _quantity_note(names: Sequence[str], declared: dict[str, str]) -> str:
+    """'concentrations', 'amounts', or which species are which: what the numbers shown are."""
+    kinds = {declared.get(n, "concentration") for n in names}
+    if len(kinds) <= 1:
+        return f"{kinds.pop() if kinds else 'concentration'}s"
+    amounts = [n for n in names if declared.get(n) == "amount"]
+    return f"amounts ({', '.join(amounts)}), the others concentrations"
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     loaded = load_model(args.model, speed=args.speed)
     loaded.require_simulable()
@@ -147,6 +162,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         crn = crn.with_inputs(_inputs(args.input, crn.input_names, crn.input_ids, crn.input_values))
     for edit in loaded.edits:
         print(f"crn2sbml: note: rate constant edited by hand since compile: {edit}", file=sys.stderr)
+    for dropped in loaded.dropped:
+        print(f"crn2sbml: note: {dropped}", file=sys.stderr)
     # roadrunner and COPASI load the file's own SBML; numpy and batch work from the IR
     options = {"sbml": loaded.sbml} if args.backend == "copasi" and loaded.sbml is not None else {}
     notice = ""
@@ -156,20 +173,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     reference = Reference(net, crn) if net is not None else None
     with activity(notice, enabled=bool(notice), delay=0.0):
         sim = get_simulator(args.backend, crn, **options)
+    no_steady_state = ""
     with sim:
-        ss = find_steady_state(sim, reference)
+        try:
+            ss: SteadyState | None = find_steady_state(sim, reference)
+        except SteadyStateError as exc:
+            if reference is not None:  # a network's model must reach its checked fixed point
+                raise
+            # a model of its own (S1 -> S2) may have none: its time course is still the answer
+            ss, no_steady_state = None, str(exc)
         # without a network there is no settling bound: show the span the acceptance policy simulated
         t_end = args.time if args.time is not None else (
-            reference.settling_time(crn.input_values) if reference else ss.presimulated)
+            reference.settling_time(crn.input_values) if reference else
+            ss.presimulated if ss is not None else UNCHECKED_HORIZON / crn.speed)
         shown = [s.id for s in crn.outputs] or list(sim.species[:8])  # species: each rail of a signed output
         # a single-rail output's species is reported under the output's name (its id may be a mapped one)
         label = {s.id: crn.label(s.layer, s.unit) for s in crn.outputs if len(crn.units[(s.layer, s.unit)]) == 1}
         tc = sim.time_course(t_end, args.points, shown) if Capability.TIME_COURSE in sim.capabilities else None
+    # each species in the quantity the model declares it in (the IR holds concentrations)
+    declared = loaded.quantities.declared
+    scale = loaded.quantities.scale
+    if tc is not None:
+        tc = TimeCourse(tc.time, tc.species, tc.values * np.array([scale(s) for s in tc.species]))
     if args.plot:
         if tc is None:
             raise InputError(f"--plot needs a time course; the {args.backend} backend computes none "
                              "(use --backend roadrunner or numpy)")
-        _plot(tc, args.plot)
+        _plot(tc, args.plot, _quantity_note(tc.species, declared))
+    course = {s: tc[s] for s in tc.species} if tc is not None else {}
+    state = {} if ss is None else dict(zip(ss.species, (v * scale(n) for n, v in zip(ss.species, ss.values))))
     x = crn.input_values
     if args.json:
         report = {
@@ -177,15 +209,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             "backend": sim.name,
             "inputs": dict(zip(crn.input_names, x.tolist())),
             "speed": crn.speed,
-            "checked_against_network": ss.checked_against_network,
-            "steady_state": dict(zip(ss.outputs, ss.output_values.tolist())) if ss.outputs
-            else dict(zip(ss.species, ss.values.tolist())),
-            "network_output": dict(zip(ss.outputs, ss.expected.tolist())) if ss.expected is not None else None,
-            "max_rel_error": ss.max_rel_error,
-            "residual": ss.residual,
-            "presimulated": ss.presimulated,
+            "checked_against_network": ss is not None and ss.checked_against_network,
+            "steady_state": None if ss is None else dict(zip(ss.outputs, ss.output_values.tolist())) if ss.outputs
+            else {k: float(v) for k, v in state.items()},
+            "no_steady_state": no_steady_state or None,
+            "quantities": {label.get(n, n): declared.get(n, "concentration")
+                           for n in dict.fromkeys([*course, *state])},
+            "volume": loaded.quantities.volume,
+            "network_output": dict(zip(ss.outputs, ss.expected.tolist())) if ss and ss.expected is not None else None,
+            "max_rel_error": ss.max_rel_error if ss else None,
+            "residual": ss.residual if ss else None,
+            "presimulated": ss.presimulated if ss else None,
             "hand_edits": [str(e) for e in loaded.edits],
-            "time_course": {"time": tc.time.tolist(), **{label.get(s, s): tc[s].tolist() for s in tc.species}}
+            "dropped": list(loaded.dropped),
+            "time_course": {"time": tc.time.tolist(), **{label.get(s, s): course[s].tolist() for s in tc.species}}
             if tc else None,
         }
         print(json.dumps(report, indent=1))
@@ -194,17 +231,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     ins = ", ".join(f"{n}={v:g}" for n, v in list(zip(names, x))[:8])
     if len(names) > 8:  # an MNIST-sized input would fill the screen
         ins += f", ... ({len(names) - 8} more; --json lists them all)"
-    print(f"{crn.name}: {len(names)} inputs -> {len(ss.outputs) or len(ss.species)} "
-          f"{'outputs' if ss.outputs else 'species'}, {len(crn.reactions)} reactions; {ins}; backend {sim.name}")
+    print(f"{crn.name}: {len(names)} inputs -> {len(crn.output_names) or len(crn.floating)} "
+          f"{'outputs' if crn.output_names else 'species'}, {len(crn.reactions)} reactions; {ins}; backend {sim.name}")
     if tc is not None:
-        print(f"\ntime course of the {'outputs' if crn.outputs else 'first species'}:")
+        print(f"\ntime course of the {'outputs' if crn.outputs else 'first species'} "
+              f"({_quantity_note(tc.species, declared)}):")
         print("  " + f"{'time':>10s}" + "".join(f"{label.get(o, o):>14s}" for o in tc.species))
         for i in range(len(tc.time)):
-            print("  " + f"{tc.time[i]:10.4g}" + "".join(f"{v:14.6g}" for v in tc.values[i]))
-    if not ss.checked_against_network:
+            print("  " + f"{tc.time[i]:10.4g}" + "".join(f"{course[s][i]:14.6g}" for s in tc.species))
+    if ss is None:
+        print(f"\nno positive steady state found ({no_steady_state}); the time course above is the model's answer")
+    elif not ss.checked_against_network:
         print(f"\nsteady state (positive, residual {ss.residual:.1e}, after {ss.presimulated:.3g} time units; not "
-              f"checked against a network: {loaded.readback_error or 'the model encodes none'}):")
-        for name, got in zip(ss.species, ss.values):
+              f"checked against a network: {loaded.readback_error or 'the model encodes none'}; "
+              f"{_quantity_note(ss.species, declared)}):")
+        for name, got in state.items():
             print(f"  {name:<20s}{got:20.12g}")
     else:
         print(f"\nsteady state (checked: all concentrations positive, residual {ss.residual:.1e}, "
@@ -619,12 +660,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         with show_logs(logging.WARNING if quiet else logging.INFO), progress_enabled(not quiet), \
                 np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return args.func(args)
+            code = args.func(args)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+            return code
     except Crn2SbmlError as exc:
         print(f"crn2sbml: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """Nobody reads stdout any more: end quietly. What is still buffered goes
+    to /dev/null, so the interpreter's final flush cannot raise again."""
+    with contextlib.suppress(OSError, ValueError):  # (a captured stdout in tests has no descriptor)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_CLOSED_PIPE
 
 
 if __name__ == "__main__":

@@ -126,6 +126,9 @@ class CRN:
             if item.id in ids:
                 raise NetworkError(f"id '{item.id}' is used twice; every species, parameter and reaction id must be unique")
             ids.add(item.id)
+        units = len({s.unit for s in self.species if s.role == "input"})
+        if self.input_ranges and len(self.input_ranges) != units:  # encoding() reads one per input unit
+            raise NetworkError(f"{len(self.input_ranges)} input ranges given for {units} inputs; give one per input")
         for label, given in (("input", self.input_labels), ("output", self.output_labels)):
             if given and len(given) != len(getattr(self, f"{label}_ids")):
                 raise NetworkError(f"{len(given)} {label} names given for {len(getattr(self, f'{label}_ids'))} "

@@ -18,6 +18,8 @@ from .emit.sbml import CONCENTRATION
 from .errors import InputError, ModelReadError, NetworkError
 from .network import Network, load_network
 from .readback import parse_sbml, read_model, sbml_text
+from .sbml_packages import resolve_packages
+from .sbml_quantities import Quantities
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,8 @@ class LoadedModel:
     it is (read back from its reactions; a JSON's own network), None when it
     does not read back (``readback_error`` says why). ``compiled`` is the
     network recorded at compile time, hand edits undone (``edits``).
-    ``problems`` and ``unsupported`` come from the reader
-    (:class:`~crn2sbml.readback.ModelRead`)."""
+    ``problems``, ``unsupported``, ``dropped`` and ``quantities`` come from
+    the reader (:class:`~crn2sbml.readback.ModelRead`)."""
 
     source: str
     crn: CRN
@@ -54,6 +56,8 @@ class LoadedModel:
     unsupported: tuple[str, ...] = ()
     foreign: bool = False
     readout_problems: tuple[str, ...] = ()  # readout rules that are not the construction's (edited by hand)
+    dropped: tuple[str, ...] = ()
+    quantities: Quantities = Quantities()
 
     @property
     def name(self) -> str:
@@ -136,10 +140,10 @@ def load_model_and_document(path: str | os.PathLike[str], *, speed: float | None
         crn = compile_network(net, speed=1.0 if speed is None else speed)
         return LoadedModel(str(p), crn, None, net, compiled=net), None
     sbml, label = sbml_text(p)
-    doc = parse_sbml(sbml, label)
-    if "<!--" in sbml:
-        # roadrunner 2.10 crashes (SIGSEGV) on a ~100 kB XML comment; libsbml
-        # reads it fine and writes the model back without comments
+    doc = parse_sbml(sbml, label, flatten=False)
+    # a comp document is simulated flat, by every backend alike; roadrunner 2.10
+    # crashes (SIGSEGV) on a ~100 kB XML comment, which libsbml writes back without
+    if resolve_packages(doc, label) or "<!--" in sbml:
         sbml = libsbml.writeSBMLToString(doc)
     read = read_model(doc)
     crn: CRN = read.crn
@@ -150,6 +154,8 @@ def load_model_and_document(path: str | os.PathLike[str], *, speed: float | None
                              "annotation (scale its rate constants instead)")
         crn, sbml = crn.with_speed(speed), None  # re-emitted with the new kappa
     network, error = _readback(crn)
+    if network is None and not read.foreign and read.problems and not crn.layers:
+        error = read.problems[0]  # crn2sbml's model with its annotations removed: say so
     if readouts and sbml is not None:  # (a new speed re-emits the model with the construction's readouts)
         network, error = None, "; ".join(readouts)
     edits = tuple(Edit(pid, value, crn.parameter_index[pid].value) for pid, value in read.recorded.items())
@@ -158,5 +164,6 @@ def load_model_and_document(path: str | os.PathLike[str], *, speed: float | None
         as_compiled = replace(crn, parameters=tuple(replace(q, value=read.recorded.get(q.id, q.value))
                                                     for q in crn.parameters))
         compiled, _ = _readback(as_compiled)
-    return LoadedModel(str(p), crn, sbml, network, error, compiled, edits, read.problems, read.unsupported,
-                       read.foreign, readouts if sbml is not None else ()), (doc if sbml is not None else None)
+    loaded = LoadedModel(str(p), crn, sbml, network, error, compiled, edits, read.problems, read.unsupported,
+                         read.foreign, readouts if sbml is not None else (), read.dropped, read.quantities)
+    return loaded, (doc if sbml is not None else None)

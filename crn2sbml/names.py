@@ -26,7 +26,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -91,6 +91,17 @@ def model_id_candidates(name: str) -> list[str]:
 # Families of generated ids: hidden species (and their rails and readouts),
 # rate constants <role>_L<l>_u<j>..., reactions R_..., rate units.
 _GENERATED = re.compile(r"^(h\d+_\d+(_.*)?|[A-Za-z0-9]+_L\d+_u\d+(_.*)?|R_.*|rate_order\d+)\Z", re.DOTALL)
+
+_RATE_CONSTANT = re.compile(r"[A-Za-z0-9]+_L\d+_u\d+(_[A-Za-z0-9_]*)?\Z")
+
+
+def construction_ids(parameters: Iterable[str], reactions: Iterable[str]) -> list[str]:
+    """The rate-constant ids among ``parameters`` that follow crn2sbml's
+    construction: ``<role>_L<l>_u<j>...`` with a reaction ``R_<id>`` among
+    ``reactions``. A model holding them is crn2sbml's, whatever its annotations say."""
+    have = set(reactions)
+    return [p for p in parameters if _RATE_CONSTANT.match(p) and reaction_id(p) in have]
+
 
 # --- reserved words -----------------------------------------------------------
 # Antimony 3.3 keywords and built-in functions/constants: each refused as a

@@ -479,6 +479,13 @@ def _ranges(value: Any, inputs: tuple[str, ...]) -> tuple[Bounds, ...]:
     return tuple(out)
 
 
+def check_input_ranges(value: Any, n_inputs: int) -> tuple[Bounds, ...]:
+    """Input ranges as a network file or a model annotation gives them (JSON:
+    a list of [lower, upper], null = unbounded), validated for ``n_inputs``
+    inputs: none, or one per input; a NetworkError naming the entry otherwise."""
+    return _ranges(_raw_ranges(value), ("",) * n_inputs)
+
+
 def network_from_dict(data: Any) -> Network:
     """Build a Network from the parsed JSON format, naming the field on any error."""
     if not isinstance(data, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libsbml
@@ -15,6 +15,10 @@ from .crn import CRN, SPECIES_ROLES, LayerInfo, Parameter, Reaction, Species
 from .emit.sbml import NAMESPACE, SPEED
 from .activations import get_activation
 from .errors import ModelReadError, NetworkError
+from .names import construction_ids
+from .network import check_input_ranges
+from .sbml_packages import resolve_packages
+from .sbml_quantities import Quantities, read_quantities
 
 
 def _json_attr(node: libsbml.XMLNode, name: str, where: str) -> object:
@@ -111,9 +115,11 @@ def sbml_text(source: str | os.PathLike[str]) -> tuple[str, str]:
     return text, label
 
 
-def parse_sbml(text: str, label: str = "SBML text") -> libsbml.SBMLDocument:
+def parse_sbml(text: str, label: str = "SBML text", *, flatten: bool = True) -> libsbml.SBMLDocument:
     """libsbml's document of SBML ``text`` already read through ``sbml_text``;
-    a ModelReadError naming ``label`` when it is not readable SBML."""
+    a ModelReadError naming ``label`` when it is not readable SBML. With
+    ``flatten``, a comp document is flattened and other packages refused
+    (``sbml_packages.resolve_packages``; callers that keep the text call it themselves)."""
     doc = libsbml.readSBMLFromString(text)
     fatal = [
         doc.getError(i)
@@ -123,6 +129,8 @@ def parse_sbml(text: str, label: str = "SBML text") -> libsbml.SBMLDocument:
     if fatal or doc.getModel() is None:
         msg = fatal[0].getMessage().strip().splitlines()[0] if fatal else "no model element"
         raise ModelReadError(f"{label} is not readable SBML: {msg}")
+    if flatten:
+        resolve_packages(doc, label)
     return doc
 
 
@@ -169,13 +177,20 @@ class ModelRead:
     than crn2sbml's construction (an element without annotation, a zero or
     non-finite rate); ``unsupported`` are features the mass-action IR cannot
     carry (non-mass-action laws, rules, events), so simulating the IR would
-    not be simulating the model. ``foreign``: the model has no crn2sbml annotation."""
+    not be simulating the model. ``dropped``: content the IR leaves out
+    though the model computes it (an assignment rule on a parameter no rate
+    law reads): the dynamics are whole, but not everything the model
+    reports. ``foreign``: the model has no crn2sbml annotation and nothing
+    of crn2sbml's construction. ``quantities``: the model's volume and the
+    quantity (amount or concentration) each species is declared in."""
 
     crn: CRN
     recorded: dict[str, float] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()
     foreign: bool = False
+    dropped: tuple[str, ...] = ()
+    quantities: Quantities = field(default_factory=Quantities)
 
 
 def read_sbml(source: str | os.PathLike[str]) -> CRN:
@@ -199,49 +214,96 @@ def read_model(source: str | os.PathLike[str] | libsbml.SBMLDocument) -> ModelRe
     a plain mass-action CRN whose boundary and constant species are its inputs."""
     doc = source if isinstance(source, libsbml.SBMLDocument) else document_from(source)
     model = doc.getModel()
-    unsupported = _unsupported_features(model)
+    quantities = read_quantities(model)
+    unsupported, dropped = _unsupported_features(model)
+    unsupported += quantities.refused
     net = _crn_node(model, "network")
     if net is not None:
         try:
-            return _read_annotated(model, net, unsupported)
+            read = _read_annotated(model, net, unsupported, quantities)
+            return replace(read, dropped=tuple(dropped))
         except ModelReadError as exc:
             unsupported.append(f"the crn2sbml annotations do not describe a network ({exc}); read as a plain CRN")
-    return _read_plain(model, unsupported, foreign=net is None)
+    partial = _partial_construction(model) if net is None else ""
+    read = _read_plain(model, unsupported, quantities, foreign=net is None and not partial)
+    return replace(read, problems=(partial, *read.problems) if partial else read.problems, dropped=tuple(dropped))
 
 
-def _unsupported_features(model: libsbml.Model) -> list[str]:
-    """Rules (other than readouts of our own or other parameters no law
-    uses), events, initial assignments, several compartment sizes."""
+def _partial_construction(model: libsbml.Model) -> str:
+    """Why a model without crn2sbml's model-level annotation is still one of
+    ours ('' when it is foreign): some elements keep crn2sbml annotations,
+    or its ids follow the construction (rate constants w_L1_u0_i0, ... each
+    with its reaction R_<id>). Validated as foreign it would pass unchecked."""
+    fix = "regenerate it with crn2sbml compile"
+    elements = [*model.getListOfSpecies(), *model.getListOfParameters(), *model.getListOfReactions()]
+    marked = [e.getId() for e in elements if any(_crn_node(e, tag) is not None
+                                                  for tag in ("species", "parameter", "readout"))]
+    if marked:
+        return (f"the model has lost crn2sbml's model-level annotation but {len(marked)} of its elements keep "
+                f"crn2sbml annotations ({', '.join(marked[:3])}{', ...' if len(marked) > 3 else ''}): a crn2sbml "
+                f"model with annotations removed, not a foreign one; {fix}")
+    ids = construction_ids([p.getId() for p in model.getListOfParameters()],
+                           [r.getId() for r in model.getListOfReactions()])
+    if ids:
+        return (f"the model has no crn2sbml annotations but its ids follow crn2sbml's construction (rate constants "
+                f"{', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}, each with its reaction R_<id>): a crn2sbml "
+                f"model with its annotations removed, not a foreign one; {fix}")
+    return ""
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _unsupported_features(model: libsbml.Model) -> tuple[list[str], list[str]]:
+    """(unsupported, dropped): events, initial assignments, rules other than
+    readouts, stoichiometry math; and assignment rules on parameters that
+    nothing in the dynamics reads, which the IR leaves out (crn2sbml's own
+    readouts, annotated, are derived from the species and not dropped)."""
     found = []
     if model.getNumEvents():
         found.append(f"the model has {model.getNumEvents()} event(s); a mass-action CRN has none")
     if model.getNumInitialAssignments():
         found.append(f"the model has {model.getNumInitialAssignments()} initial assignment(s); give initial "
                      "values as numbers")
-    used: set[str] = set()
-    for rx in model.getListOfReactions() if model.getNumRules() else ():  # only rules need the law's names
+    for rx in model.getListOfReactions():
+        if rx.isSetFast() and rx.getFast():  # at quasi-equilibrium, not at its law's rate
+            found.append(f"reaction {rx.getId()} is fast; crn2sbml simulates every reaction at its law's rate")
+        for ref in (*rx.getListOfReactants(), *rx.getListOfProducts()):
+            if ref.getLevel() < 3 and ref.isSetStoichiometryMath():
+                found.append(f"reaction {rx.getId()} has stoichiometry math for {ref.getSpecies()}; give "
+                             "stoichiometries as numbers")
+    dropped: list[str] = []
+    if not model.getNumRules():
+        return found, dropped
+    parameters = {p.getId(): p for p in model.getListOfParameters()}
+    read: set[str] = set()  # every name the dynamics read: the laws, and the rules of what they read (closure)
+    for rx in model.getListOfReactions():
         law = rx.getKineticLaw()
         if law is not None and law.getMath() is not None:
             names: list[str] = []
             names_in(law.getMath(), names)
-            used.update(names)
-    species = {sp.getId() for sp in model.getListOfSpecies()}
-    for rule in model.getListOfRules():
-        target = rule.getVariable() if rule.isSetVariable() else ""
+            read.update(names)
+    rules = [(r.getVariable() if r.isSetVariable() else "", r) for r in model.getListOfRules()]
+    grew = True
+    while grew:
+        grew = False
+        for target, rule in rules:
+            if rule.getMath() is not None and (target in read or target not in parameters):
+                names = []
+                names_in(rule.getMath(), names)
+                grew |= not read.issuperset(names)
+                read.update(names)
+    for target, rule in rules:
         kind = "rate rule" if rule.isRate() else "algebraic rule" if rule.isAlgebraic() else "assignment rule"
-        if rule.isAssignment() and target not in species and target not in used:
+        if rule.isAssignment() and target in parameters and target not in read:
+            if _crn_node(parameters[target], "readout") is None:
+                dropped.append(f"the assignment rule for {target} is not simulated (no rate law reads {target}), "
+                               f"so {target} is not reported")
             continue  # a readout: it changes nothing in the dynamics
-        found.append(f"the model has a {kind}{f' for {target}' if target else ''}; a mass-action CRN is "
-                     "defined by its reactions alone")
-    sizes = {c.getSize() for c in model.getListOfCompartments()}
-    if len(sizes) > 1:
-        found.append(f"the model has compartments of sizes {sorted(sizes)}; crn2sbml simulates one volume")
-    return found
-
-
-def _volume(model: libsbml.Model) -> float:
-    comps = model.getListOfCompartments()
-    return comps.get(0).getSize() if len(comps) and comps.get(0).isSetSize() else 1.0
+        found.append(f"the model has {_article(kind)} {kind}{f' for {target}' if target else ''}; a mass-action "
+                     "CRN is defined by its reactions alone")
+    return found, dropped
 
 
 class _NotMassAction(Exception):
@@ -284,13 +346,15 @@ def _factors(ast: libsbml.ASTNode) -> tuple[float, dict[str, float]]:
     raise _NotMassAction(f"the factor '{libsbml.formulaToL3String(ast)}'")
 
 
-def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[str],
+def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[str], quantities: Quantities,
                  annotated: frozenset[str] = frozenset()) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...], float, list[str]]:
-    """(reactants, products, effective rate constant per volume-free mass
-    action, the law's parameter ids) of a reaction, or _NotMassAction. The
-    rate constant multiplies prod(reactant^stoichiometry) in d[S]/dt. Local
-    parameters count as the law's parameters only when ``annotated`` (crn2sbml's
-    own rate constants written local)."""
+    """(reactants, products, the law's coefficient of prod(reactant
+    concentration^stoichiometry), the law's parameter ids) of a reaction, or
+    _NotMassAction. A reactant the law reads as an amount (``quantities.as_amounts``)
+    is its concentration times the volume. A modifier the law multiplies by
+    (an enzyme, as the SBML Test Suite writes catalysts) is a catalyst: a
+    reactant and a product alike. Local parameters count as the law's
+    parameters only when ``annotated`` (crn2sbml's own rate constants written local)."""
 
     def refs(lst: libsbml.ListOfSpeciesReferences) -> tuple[tuple[str, int], ...]:
         out: dict[str, int] = {}
@@ -312,6 +376,21 @@ def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[
     for sid, n in want.items():
         if powers.pop(sid, 0.0) != n:
             raise _NotMassAction(f"the law's power of {sid} is not its stoichiometry {n}")
+        if sid in quantities.as_amounts:
+            coef *= quantities.volume ** n
+    catalysts: dict[str, int] = {}
+    for mod in rx.getListOfModifiers():
+        sid = mod.getSpecies()
+        power = powers.get(sid, 0.0)
+        if sid in local or sid in want or power == 0:
+            continue
+        if not (power == int(power) and power >= 1):
+            raise _NotMassAction(f"the law's power of modifier {sid} is {power:g}, not a whole number")
+        catalysts[sid] = int(powers.pop(sid))
+        if sid in quantities.as_amounts:
+            coef *= quantities.volume ** catalysts[sid]
+    if catalysts:
+        reactants, products = _with_catalysts(reactants, catalysts), _with_catalysts(products, catalysts)
     params = []
     for name, power in powers.items():
         if name in local:
@@ -328,7 +407,15 @@ def _mass_action(rx: libsbml.Reaction, values: dict[str, float], constants: set[
     return reactants, products, coef, params
 
 
-def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: list[str]) -> ModelRead:
+def _with_catalysts(side: tuple[tuple[str, int], ...], catalysts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    out = dict(side)
+    for sid, n in catalysts.items():
+        out[sid] = out.get(sid, 0) + n
+    return tuple(out.items())
+
+
+def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: list[str], quantities: Quantities
+                    ) -> ModelRead:
     name = _attr(net, "name", "model")
     layers: list[LayerInfo] = []
     for i in range(net.getNumChildren()):
@@ -346,8 +433,8 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
         except (NetworkError, KeyError) as exc:
             raise ModelReadError(f"model layer annotation: {exc}") from None
         layers.append(LayerInfo(activation, eps, _int(child, "size", "model layer"), canonical))
-    ranges = _json_attr(net, "input_ranges", "model") or []
-    input_ranges = tuple(tuple(r) for r in ranges)  # type: ignore[union-attr]
+    ranges = _json_attr(net, "input_ranges", "model")
+    ranges = [] if ranges is None else ranges  # ({} or "" are not "no ranges": check_input_ranges names them)
     labels = [_json_attr(net, key, "model") or [] for key in ("inputs", "outputs")]  # names mapped to safe ids
     if not all(isinstance(ls, list) and all(isinstance(n, str) for n in ls) for ls in labels):
         raise ModelReadError("model annotation: inputs and outputs must be lists of names; regenerate the model")
@@ -365,7 +452,7 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
         role = _attr(node, "role", f"species {sp.getId()}")
         if role not in SPECIES_ROLES:
             raise ModelReadError(f"species '{sp.getId()}' has role {role!r}; expected one of {SPECIES_ROLES}")
-        initial = _exact(node, "initial", sp.getInitialConcentration() if sp.isSetInitialConcentration() else 0.0)
+        initial = _exact(node, "initial", quantities.initial[sp.getId()])
         species.append(
             Species(sp.getId(), role, _int(node, "layer", sp.getId()), _int(node, "unit", sp.getId()), initial,
                     _int_or(node, "rail", sp.getId(), 0))
@@ -395,10 +482,14 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
         values[pid] = parameters[pid].value
     _local_rate_constants(model, parameters, recorded)
     _check_layout(species, [p for p in parameters.values() if p.role != "unknown"], layers)
+    try:  # one [low, high] per input unit: the encoding of every input reads its own
+        input_ranges = check_input_ranges(ranges, len({s.unit for s in species if s.layer == 0}))
+    except NetworkError as exc:
+        raise ModelReadError(f"model annotation: {exc}; regenerate the model") from None
     if not (np.isfinite(speed) and speed > 0):
         raise ModelReadError(f"{SPEED} is {speed!r}; the speed factor must be a finite number > 0")
 
-    reactions = _reactions(model, values, parameters, speed, SPEED, unsupported, readout_species)
+    reactions = _reactions(model, values, parameters, speed, SPEED, unsupported, quantities, readout_species)
     problems += _value_problems(parameters.values(), {r.rate for r in reactions})
     form = "species" if readout_species else "rules" if readout_rules else "none"
     try:
@@ -406,7 +497,7 @@ def _read_annotated(model: libsbml.Model, net: libsbml.XMLNode, unsupported: lis
                   input_ranges, form, tuple(labels[0]), tuple(labels[1]))  # type: ignore[arg-type]
     except NetworkError as exc:
         raise ModelReadError(f"the SBML model is inconsistent: {exc}") from None
-    return ModelRead(crn, recorded, tuple(problems), tuple(unsupported))
+    return ModelRead(crn, recorded, tuple(problems), tuple(unsupported), quantities=quantities)
 
 
 def _annotated_parameter(pid: str, node: libsbml.XMLNode, sbml_value: float, recorded: dict[str, float]
@@ -436,15 +527,15 @@ def _local_rate_constants(model: libsbml.Model, parameters: dict[str, Parameter]
 
 
 def _reactions(model: libsbml.Model, values: dict[str, float], parameters: dict[str, Parameter], speed: float,
-               speed_id: str | None, unsupported: list[str], readouts: set[str] = frozenset()
-               ) -> tuple[Reaction, ...]:
+               speed_id: str | None, unsupported: list[str], quantities: Quantities,
+               readouts: set[str] = frozenset()) -> tuple[Reaction, ...]:
     """The mass-action reactions, each with one rate parameter: the law's
     own when the law is speed * k * reactants (times the unit volume), else a
     derived parameter holding the law's effective constant. A law that is not
     mass action goes to ``unsupported`` and out of the IR. Reactions that
     change only ``readouts`` (readout species) are skipped: they observe the
     network and change nothing in it."""
-    volume = _volume(model)
+    volume = quantities.volume
     constants = {c.getId() for c in model.getListOfCompartments()} | ({speed_id} if speed_id else set())
     reactions = []
     annotated = frozenset(p.id for p in parameters.values() if p.role not in ("unknown", "derived", "rate"))
@@ -455,7 +546,7 @@ def _reactions(model: libsbml.Model, values: dict[str, float], parameters: dict[
         if changed and changed <= readouts:
             continue
         try:
-            reactants, products, coef, params = _mass_action(rx, values, constants, annotated)
+            reactants, products, coef, params = _mass_action(rx, values, constants, quantities, annotated)
         except _NotMassAction as exc:
             law = rx.getKineticLaw()
             text = libsbml.formulaToL3String(law.getMath()) if law is not None and law.getMath() is not None else ""
@@ -498,14 +589,13 @@ def _value_problems(parameters, used: set[str]) -> list[str]:
     return out
 
 
-def _read_plain(model: libsbml.Model, unsupported: list[str], foreign: bool) -> ModelRead:
+def _read_plain(model: libsbml.Model, unsupported: list[str], quantities: Quantities, foreign: bool) -> ModelRead:
     """Any mass-action model: boundary or constant species are the inputs
     (layer 0), the rest floating (layer 1); no layers, so no network."""
     species = []
     inputs = floating = 0
     for sp in model.getListOfSpecies():
-        initial = sp.getInitialConcentration() if sp.isSetInitialConcentration() else (
-            sp.getInitialAmount() / _volume(model) if sp.isSetInitialAmount() else 0.0)
+        initial = quantities.initial[sp.getId()]
         if sp.getBoundaryCondition() or sp.getConstant():
             species.append(Species(sp.getId(), "input", 0, inputs, initial))
             inputs += 1
@@ -517,7 +607,7 @@ def _read_plain(model: libsbml.Model, unsupported: list[str], foreign: bool) -> 
     for par in model.getListOfParameters():
         values[par.getId()] = par.getValue()
         parameters[par.getId()] = Parameter(par.getId(), par.getValue(), "rate", 0, 0)
-    reactions = _reactions(model, values, parameters, 1.0, None, unsupported)
+    reactions = _reactions(model, values, parameters, 1.0, None, unsupported, quantities)
     used = {r.rate for r in reactions}
     problems = _value_problems([p for p in parameters.values() if p.id in used], used)
     name = model.getName() or model.getId() or "model"
@@ -525,7 +615,7 @@ def _read_plain(model: libsbml.Model, unsupported: list[str], foreign: bool) -> 
         crn = CRN(name, tuple(species), tuple(p for p in parameters.values() if p.id in used), reactions, ())
     except NetworkError as exc:
         raise ModelReadError(f"the SBML model is inconsistent: {exc}") from None
-    return ModelRead(crn, {}, tuple(problems), tuple(unsupported), foreign)
+    return ModelRead(crn, {}, tuple(problems), tuple(unsupported), foreign, quantities=quantities)
 
 
 def _value(node: libsbml.XMLNode, sbml_value: float) -> tuple[float, float | None]:

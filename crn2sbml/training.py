@@ -172,13 +172,31 @@ def _prepare_data(x: Any, y: Any, task: str) -> _Data:
     if len(y) != len(x):
         raise InputError(f"{len(x)} feature rows but {len(y)} targets")
     if task != "classify":
-        return _Data(x, y.astype(float).reshape(len(y), -1), np.array([]))
+        return _Data(x, _targets(y), np.array([]))
     if y.dtype.kind == "f" and np.all(y == np.round(y)):
         y = y.astype(int)
     classes, labels = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise InputError("classification needs at least two classes in the target")
     return _Data(x, np.eye(len(classes))[labels], classes)
+
+
+def _targets(y: np.ndarray) -> np.ndarray:
+    """Regression targets as a finite (samples, outputs) float array; an
+    InputError naming the first target that is not a number (a text cell)."""
+    flat = y.reshape(len(y), -1)
+    out = np.empty(flat.shape)
+    for index, value in np.ndenumerate(flat):
+        try:
+            out[index] = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"regression target {index[0] + 1} is {str(value)!r}, not a number; a regression "
+                             "needs numeric targets (use --task classify for class labels)") from None
+    if not np.all(np.isfinite(out)):
+        row = int(np.argwhere(~np.isfinite(out))[0][0])
+        raise InputError(f"regression target {row + 1} is {out.reshape(len(out), -1)[row].tolist()}; "
+                         "targets must be finite numbers")
+    return out
 
 
 def _scaling(x: np.ndarray, input_range: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -481,6 +499,14 @@ def _result(net: Network, task: str, data: _Data, loss: float, best: _Optimum, p
     )
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_csv(path: str, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """A CSV file with a header row: numeric feature columns and a target column
     (numbers or labels; ``target=None``: features only, an empty y). Returns
@@ -508,7 +534,9 @@ def read_csv(path: str, target: str | None) -> tuple[np.ndarray, np.ndarray, lis
         try:
             x.append([float(v) for i, v in enumerate(r) if i != t])
         except ValueError:
-            raise InputError(f"'{path}' line {line}: every feature must be a number") from None
+            bad = next(i for i, v in enumerate(r) if i != t and not _is_number(v))
+            raise InputError(f"'{path}' line {line}: column '{header[bad]}' is {r[bad]!r}, not a number; every "
+                             "feature must be a number") from None
         if t >= 0:
             y.append(r[t].strip())
     y_arr = np.array(y)

@@ -289,9 +289,11 @@ def broken_network_text(draw) -> tuple[str, str]:
 SBML_EDITS = ("rate-constant", "delete-reaction", "delete-species", "delete-rule", "negate-readout", "alter-readout",
               "rename-id", "truncate", "garbage", "drop-annotation", "duplicate-reaction", "bad-number",
               "not-xml", "swap-stoichiometry", "delete-parameter", "unit-change", "kinetic-law", "comment",
-              "initial-value")
+              "initial-value", "compartment-size", "drop-model-annotation", "input-ranges", "initial-amount",
+              "package")
+# edits that change what the model computes (or hide that it is crn2sbml's): validate must not pass them
 SEMANTIC = {"rate-constant", "delete-reaction", "negate-readout", "alter-readout", "duplicate-reaction",
-            "swap-stoichiometry", "kinetic-law"}
+            "swap-stoichiometry", "kinetic-law", "drop-model-annotation"}
 
 
 def _same_number(a: str, b: str) -> bool:
@@ -394,6 +396,30 @@ def edited_sbml(draw, text: str) -> tuple[str, str]:
         m = pick(r'(<species [^>]*initialConcentration=")([^"]*)(")')
         if m is not None:
             return text[: m.start(2)] + draw(st.sampled_from(["0", "5", "1e-9", "100"])) + text[m.end(2):], kind
+    elif kind == "compartment-size":  # issue 22: size 0 divided the reader by zero
+        value = draw(st.sampled_from(["0", "0.0", "-1", "2", "0.5", "1e-300", "NaN", "INF"]))
+        return re.sub(r'(<compartment [^>]*size=")[^"]*(")', rf"\g<1>{value}\2", text, count=1), kind
+    elif kind == "drop-model-annotation":  # issue 22: a model with its annotations removed is not foreign
+        count = draw(st.sampled_from([1, 0]))  # the model-level one, or all
+        return re.sub(r"<annotation>.*?</annotation>", "", text, count=count, flags=re.S), kind
+    elif kind == "input-ranges":  # issue 22: an annotation the reader half-recognised (IndexError in encoding)
+        value = draw(st.sampled_from(["[]", "[[0, 1]]", "[[0, 1], [0, 1], [0, 1]]", "[1, 2]", "{}", "null",
+                                      "[[1, 0], [0, 1]]", "[[0, 1, 2], [0]]", "x"]))
+        new = f'input_ranges="{value.replace(chr(34), "&quot;")}"'
+        if "input_ranges=" in text:
+            return re.sub(r'input_ranges="[^"]*"', new, text, count=1), kind
+        return text.replace("<crn2sbml:network ", f"<crn2sbml:network {new} ", 1), kind
+    elif kind == "initial-amount":  # the value as an amount (the same number in a unit volume)
+        m = pick(r'<species [^>]*(initialConcentration=")')
+        if m is not None:
+            return text[: m.start(1)] + draw(st.sampled_from(['initialAmount="', 'initialAmount="2'])) + \
+                text[m.end(1):], kind
+    elif kind == "package":  # comp is flattened, others refused by name
+        prefix, uri = draw(st.sampled_from([("comp", "http://www.sbml.org/sbml/level3/version1/comp/version1"),
+                                            ("fbc", "http://www.sbml.org/sbml/level3/version1/fbc/version2"),
+                                            ("qual", "http://www.sbml.org/sbml/level3/version1/qual/version1"),
+                                            ("x", "http://example.org/unknown-package")]))
+        return re.sub(r"<sbml ", f'<sbml xmlns:{prefix}="{uri}" {prefix}:required="true" ', text, count=1), kind
     elif kind == "not-xml":
         return draw(st.sampled_from(["", "hello", "{\"layers\": []}", "<sbml/>", "<sbml>", "<?xml version='1.0'?>",
                                      "<html><body/></html>", "\x00\x01", "<sbml xmlns='x'><model/></sbml>"])), kind
@@ -415,8 +441,10 @@ def cli_value(option: str):
     if option == "--checks":
         return st.sampled_from(["sbml", "structure", "fixed_point", "bogus", "", ",", "sbml,structure", "speed"])
     if option in ("--concentration-unit", "--time-unit"):
+        # (issue 22: extreme but parseable scales overflowed restating the rates)
         return st.sampled_from(["1nM", "10nM", "nM", "uM", "0nM", "-1nM", "nanM", "s", "60s", "min", "h", "0s", "x",
-                                "1e400nM", "nan s", ""])
+                                "1e400nM", "nan s", "", "1e-300nM", "1e-320nM", "1e300nM", "1e-300s", "1e300s",
+                                "1e-12nM", "1e12s", "1e-13mM"])
     if option in ("--chemistry",):
         return st.sampled_from(["dsd", "mass_action", "enzymes", ""])
     if option in ("--activations",):
@@ -447,7 +475,8 @@ def cli_value(option: str):
 # --- importer inputs ----------------------------------------------------------------------
 ONNX_BREAKS = ("none", "bias-length", "weight-3d", "weight-1d", "chain-mismatch", "string-initializer",
                "missing-initializer", "no-output", "unknown-op", "transA", "parallel", "int-initializer",
-               "nan-weight", "huge-weight", "empty-graph", "bad-clip", "relu-elsewhere", "add-before-matmul")
+               "nan-weight", "huge-weight", "empty-graph", "bad-clip", "relu-elsewhere", "add-before-matmul",
+               "empty-clip-min", "omitted-clip-min")
 
 
 @st.composite
@@ -497,9 +526,11 @@ def onnx_graph(draw):
             ins = [current]
             if act == "Clip":
                 lo, hi = (1.0, -1.0) if kind == "bad-clip" else (-1.0, 1.0)
-                inits += [numpy_helper.from_array(np.array(lo, np.float32), f"lo{k}"),
+                # issue 22: an empty min tensor (IndexError); an omitted one is ONNX's "no min"
+                low = np.array([], np.float32) if kind == "empty-clip-min" else np.array(lo, np.float32)
+                inits += [numpy_helper.from_array(low, f"lo{k}"),
                           numpy_helper.from_array(np.array(hi, np.float32), f"hi{k}")]
-                ins += [f"lo{k}", f"hi{k}"]
+                ins += ["" if kind == "omitted-clip-min" else f"lo{k}", f"hi{k}"]
             if kind == "relu-elsewhere" and k == 0:
                 ins = ["x"]  # the activation reads the graph input, not the linear layer
             nodes.append(helper.make_node(act, ins, [f"a{k}"], name=f"act{k}", **attrs))

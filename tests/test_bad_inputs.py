@@ -274,3 +274,155 @@ def test_polynomial_check_with_epsilon_at_the_double_range_edge():
     # p(y) = 1e308 - y^2 + 2e-300 y^3 changes sign twice on (0, inf): not unique, refused
     with pytest.raises(NetworkError, match="increase near y"):
         network_from_dict(polynomial({"2": 1.0, "3": -1e-300}, 1e308))
+
+
+# --- issue 22: tracebacks still reachable, each kind by name ---------------------------------
+@pytest.mark.parametrize("command", [["simulate"], ["validate", "--quiet"], ["export", "--format", "omex", "--out", "e"]])
+def test_compartment_of_size_zero(signed, capsys, tmp_path, command):
+    path = edit(signed, "size0.xml", r'(<compartment [^>]*size=")1(")', r"\g<1>0\2")
+    code, out, err = run_cli(capsys, command[0], path, *[tmp_path / a if a == "e" else a for a in command[1:]])
+    if command[0] == "validate":  # the model loads; every check that simulates says why it does not
+        assert code == 1 and "compartment 'cell' has size 0.0" in out and "Traceback" not in err, out + err
+    else:
+        assert "compartment 'cell' has size 0.0" in one_line(code, err)
+
+
+@pytest.mark.parametrize("ranges", ["[[-1, 1]]", "[[-1, 1], [0, 1], [0, 1]]", "[1, 2]", "[[1, 2, 3], [0]]", "{}"])
+def test_half_recognised_layer_structure(tmp_path, capsys, ranges):
+    """input_ranges annotations that do not fit the input species (CRN.encoding indexed past them)."""
+    data = dict(SIGNED, input_ranges=[[-1, 1], [0, 2]])
+    (tmp_path / "r.json").write_text(json.dumps(data))
+    assert run_cli(capsys, "compile", tmp_path / "r.json", "--out", tmp_path / "out")[0] == 0
+    path = edit(tmp_path / "out" / "signed.xml", "ranges.xml", r'input_ranges="[^"]*"',
+                f'input_ranges="{ranges.replace(chr(34), "&quot;")}"')
+    for command in ("simulate", "export"):
+        extra = ("--format", "nuskell", "--out", tmp_path / "e") if command == "export" else ()
+        assert "do not describe a network" in one_line(*run_cli(capsys, command, path, *extra)[::2])
+
+
+def test_sweep_plot_with_no_positive_values(tmp_path):
+    """Log axes of values that are all <= 0 or not finite (matplotlib raised)."""
+    from dataclasses import fields, replace
+
+    from crn2sbml.sweep import SweepGrid
+    from crn2sbml.sweep.engine import make_executor
+    from crn2sbml.sweep.grid import plot_sweep
+
+    grid = SweepGrid(load_network(Path(__file__).parent.parent / "models" / "xor.json"), np.array([[1.0, 0.0]]),
+                     (0.1, 0.01), (1.0,), tol=1e-6, chunk=500, measure=False, source="test")
+    with make_executor(None, None, True, tasks=1) as executor:
+        result = grid.run(executor, progress=False)
+    figures = {f.name for f in fields(result.points[0]) if f.name in
+               ("max_rel_error", "max_unsmoothed_gap", "settling_bound_max")}
+    for value in (0.0, -1.0, float("inf"), float("nan")):
+        points = tuple(replace(p, **{name: value for name in figures}) for p in result.points)
+        plot_sweep(replace(result, points=points), tmp_path / "sweep.png")
+        assert (tmp_path / "sweep.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("unit, time", [("1e-300nM", "1e-300s"), ("1e-320nM", "s"), ("1e300nM", "s"),
+                                        ("1nM", "1e300s"), ("1e-13nM", "s")])
+def test_export_with_extreme_unit_scales(signed, capsys, tmp_path, unit, time):
+    line = one_line(*run_cli(capsys, "export", signed, "--format", "sheet,tellurium", "--out", tmp_path / "e",
+                             "--concentration-unit", unit, "--time-unit", time)[::2])
+    assert "restates rate constants for units from 1e-12 to 1e+12" in line
+
+
+def test_export_unit_scales_at_the_bounds_work(signed, capsys, tmp_path):
+    code, out, err = run_cli(capsys, "export", signed, "--format", "sheet", "--out", tmp_path / "e",
+                             "--concentration-unit", "1e-12nM", "--time-unit", "1e12s")
+    assert code == 0, err
+
+
+def test_omex_report_the_writer_cannot_name(signed, capsys, tmp_path):
+    (tmp_path / "report.txt").write_text("not a report")
+    line = one_line(*run_cli(capsys, "export", signed, "--format", "omex", "--out", tmp_path / "e",
+                             "--report", tmp_path / "report.txt")[::2])
+    assert "is not a .json or .html file" in line and not (tmp_path / "e").exists()
+
+
+@pytest.mark.parametrize("rows, task, words", [
+    ("x1,x2,y\n0,0,0\n1,abc,1\n0,1,1\n", "classify", "column 'x2' is 'abc', not a number"),
+    ("x1,x2,y\n0,0,0\n1,0,1\n0,1,zz\n", "regress", "regression target 3 is 'zz', not a number"),
+    ("x1,x2,y\n0,0,0\n1,0,inf\n0,1,1\n", "regress", "targets must be finite numbers"),
+])
+def test_train_on_a_data_file_with_a_text_cell(tmp_path, capsys, rows, task, words):
+    (tmp_path / "d.csv").write_text(rows)
+    line = one_line(*run_cli(capsys, "train", tmp_path / "d.csv", "--target", "y", "--task", task, "--hidden", "2",
+                             "--max-iter", "2", "--quiet", "--out", tmp_path / "n.json")[::2])
+    assert words in line
+
+
+@pytest.mark.parametrize("low", [np.array([], np.float32), np.array([0.0, 1.0], np.float32)], ids=["empty", "two"])
+def test_onnx_clip_whose_min_is_not_a_scalar(tmp_path, capsys, low):
+    """ONNX's Clip bound is a scalar; an omitted input (name '') is "no bound", an
+    empty tensor is neither (onnx's reference evaluator refuses it too)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "W", "B"], ["z"], transB=1), helper.make_node("Clip", ["z", "lo", "hi"], ["y"],
+                                                                                       name="clip")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1])],
+        initializer=[numpy_helper.from_array(np.ones((1, 2), np.float32), "W"),
+                     numpy_helper.from_array(np.zeros(1, np.float32), "B"), numpy_helper.from_array(low, "lo"),
+                     numpy_helper.from_array(np.array(1.0, np.float32), "hi")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "c.onnx")
+    line = one_line(*run_cli(capsys, "import", tmp_path / "c.onnx", "--out", tmp_path / "n.json")[::2])
+    assert f"Clip node 'clip' has a min input of shape {low.shape}" in line
+
+
+@pytest.mark.parametrize("fmt", ["tellurium", "nuskell", "dsd", "sheet", "omex"])
+def test_export_on_a_full_disk(signed, capsys, tmp_path, monkeypatch, fmt):
+    """Every writer writes into the stage folder of _atomic.staged_folder, whose
+    one error path names the file (the Tellurium writer's OSError escaped)."""
+    import builtins
+    import errno
+    import io
+
+    real = io.open
+
+    def full(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax") and ".crn2sbml-" in str(file):
+            raise OSError(errno.ENOSPC, "No space left on device", str(file))
+        return real(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", full)
+    monkeypatch.setattr(builtins, "open", full)
+    out = tmp_path / "e"
+    out.mkdir()
+    (out / "old.txt").write_text("kept")
+    line = one_line(*run_cli(capsys, "export", signed, "--format", fmt, "--out", out)[::2])
+    assert "No space left on device" in line and ".crn2sbml-" not in line, line
+    assert sorted(p.name for p in out.iterdir()) == ["old.txt"]
+
+
+def test_closed_stdout_pipe_ends_quietly(signed):
+    """`simulate ... --json | head -c 100`: no BrokenPipeError traceback; exit 141 (128 + SIGPIPE)."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "crn2sbml", "simulate", str(signed), "--json", "--points", "20000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(100)
+    proc.stdout.close()  # the reader goes away, as head does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("count", [1, 0], ids=["model-level", "all"])
+def test_partial_annotations_are_not_validated_as_foreign(signed, capsys, count):
+    path = edit(signed, "stripped.xml", r"^", "")
+    text = re.sub(r"<annotation>.*?</annotation>", "", path.read_text(), count=count, flags=re.S)
+    path.write_text(text)
+    code, out, err = run_cli(capsys, "validate", path, "--quiet", "--checks", "sbml,structure")
+    assert code == 1, out
+    assert "a crn2sbml model with" in out and "not a foreign one" in out
+
+
+def test_rule_messages_say_an_assignment_rule(signed, capsys):
+    rule = ('<assignmentRule variable="a"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math>'
+            '</assignmentRule>')
+    path = edit(signed, "rule.xml", "<listOfRules>", "<listOfRules>" + rule)
+    assert "the model has an assignment rule for a" in one_line(*run_cli(capsys, "simulate", path)[::2])

@@ -19,8 +19,8 @@ from fuzz_strategies import (
     ROOT, WEIRD_VALUES, assert_same_as_onnx, broken_network_text, edited_sbml, fuzz_settings, network_dict, onnx_graph, state_dict,
 )
 from crn2sbml import (
-    Crn2SbmlError, Network, NetworkError, compile_network, load_model, network_from_crn, network_from_dict, read_sbml,
-    to_antimony, to_sbml,
+    Crn2SbmlError, Network, NetworkError, compile_network, load_model, load_network, network_from_crn, network_from_dict,
+    read_sbml, to_antimony, to_sbml,
 )
 
 XOR_XML = ROOT / "models" / "xor" / "xor.xml"
@@ -177,3 +177,34 @@ def test_fuzz_load_skops(kind, blob):
             skops.io.dump(obj, path)
         with pytest.raises(Crn2SbmlError):
             load_skops(path)
+
+
+# --- sweep plot: values a log axis cannot show (issue 22) ---------------------------------
+_FIGURE = st.sampled_from([0.0, -1.0, 1e-3, 1.0, float("inf"), float("nan"), 1e-320, None])
+
+
+@pytest.fixture(scope="module")
+def sweep_result():
+    from crn2sbml.sweep import SweepGrid
+    from crn2sbml.sweep.engine import make_executor
+
+    grid = SweepGrid(load_network(ROOT / "models" / "xor.json"), np.array([[1.0, 0.0]]), (0.1, 0.01), (1.0, 10.0),
+                     tol=1e-6, chunk=500, measure=False, source="fuzz")
+    with make_executor(None, None, True, tasks=1) as executor:
+        return grid.run(executor, progress=False)
+
+
+@fuzz_settings(30)
+@given(draw=st.data())
+def test_fuzz_sweep_plot_values(sweep_result, tmp_path_factory, draw):
+    """Every figure of every point drawn from values <= 0, non-finite or
+    missing: the plot is written (log axes only where a value is positive)."""
+    from dataclasses import replace
+
+    from crn2sbml.sweep.grid import plot_sweep
+
+    names = ("max_rel_error", "max_unsmoothed_gap", "settling_bound_max")
+    points = tuple(replace(p, **{n: draw.draw(_FIGURE) for n in names}) for p in sweep_result.points)
+    path = tmp_path_factory.mktemp("plot") / "sweep.png"
+    plot_sweep(replace(sweep_result, points=points), path)
+    assert path.stat().st_size > 0

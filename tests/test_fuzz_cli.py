@@ -48,6 +48,10 @@ def template(tmp_path_factory) -> Path:
     (base / "data.csv").write_text("x1,x2,label\n0,0,0\n1,0,1\n0,1,1\n1,1,0\n0.5,0.5,1\n0.2,0.9,1\n")
     (base / "inputs.csv").write_text("x1,x2\n1,0\n0,1\n")
     (base / "bad.csv").write_text("x1;x2\n1;0\n")
+    # issue 22: a text cell among the features, and among regression targets
+    (base / "text.csv").write_text("x1,x2,label\n0,0,0\n1,abc,1\n0,1,1\n1,1,0\n")
+    (base / "textlabel.csv").write_text("x1,x2,label\n0,0,0\n1,0,1\n0,1,zz\n1,1,0\n")
+    (base / "report.txt").write_text("a report in a format the OMEX manifest cannot name\n")
     (base / "empty.txt").write_text("")
     (base / "folder").mkdir()
     (base / "net.json").write_text(XOR.read_text())  # an earlier output of import/train
@@ -188,11 +192,11 @@ COMMANDS = {
                          "--roadrunner-max-reactions": None}, ["--quiet"]),
     "export": (PATHS, {"--format": None, "--out": OUT_PATHS, "--inputs": None, "--concentration-unit": None,
                        "--time-unit": None, "--chemistry": None, "--speed": None, "--volume": None,
-                       "--report": PATHS}, []),
+                       "--report": PATHS + ["report.txt"]}, []),
     "import": (["model.onnx", "model.pt", "xor.json", "missing.onnx", "empty.txt", "folder"],
                {"--out": OUT_PATHS + ["imported.json"], "--activations": None, "--epsilon": None,
                 "--name": ["n", "", "1x", "time", "x" * 200]}, []),
-    "train": (["data.csv", "bad.csv", "empty.txt", "missing.csv", "folder"],
+    "train": (["data.csv", "bad.csv", "empty.txt", "missing.csv", "folder", "text.csv", "textlabel.csv"],
               {"--target": None, "--hidden": None, "--epsilon": None, "--task": None, "--max-weight": None,
                "--l1": None, "--l2": None, "--seed": None, "--input-range": None, "--init": PATHS,
                "--name": ["n", "", "1x", "time"], "--out": OUT_PATHS + ["trained.json"]},
@@ -207,7 +211,7 @@ COMMANDS = {
                         "--times": None, "--out": ["pred.csv", "new.csv", "folder", "empty.txt/p.csv"],
                         "--quiet": "flag"}, []),
 }
-CHEAP_FORMATS = ["nuskell", "dsd", "pdf", "", "nuskell,dsd", "tellurium"]
+CHEAP_FORMATS = ["nuskell", "dsd", "pdf", "", "nuskell,dsd", "tellurium", "omex"]
 
 
 @st.composite
@@ -245,6 +249,36 @@ def test_fuzz_cli_arguments(template, capsys, args):
         if "model.onnx" in args or "model.pt" in args:
             _importer_files(work.dir)
         work.run(capsys, *args)  # (--help: exit 0 through argparse)
+
+
+# --- export: a full disk (issue 22: the Tellurium writer's OSError escaped) -----------------------
+@fuzz_settings(25)
+@given(formats=st.lists(st.sampled_from(["tellurium", "nuskell", "dsd", "sheet", "omex"]), min_size=1, max_size=3,
+                        unique=True), fail_at=st.integers(0, 4), model=st.sampled_from(["xor.json", "out/signed.xml"]))
+def test_fuzz_export_on_a_full_disk(template, capsys, formats, fail_at, model):
+    """The ``fail_at``-th file a writer opens in the stage folder hits a full
+    disk: one error line, the output folder as it was (or, when the writers
+    open fewer files, a complete export)."""
+    import builtins
+    import errno
+    import io
+
+    real, opened = io.open, []
+
+    def full(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax") and ".crn2sbml-" in str(file):
+            opened.append(file)
+            if len(opened) > fail_at:
+                raise OSError(errno.ENOSPC, "No space left on device", str(file))
+        return real(file, mode, *args, **kwargs)
+
+    with Work(template) as work, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(io, "open", full)
+        mp.setattr(builtins, "open", full)
+        code, out, err = work.run(capsys, "export", model, "--format", ",".join(formats), "--out", "out")
+        assert code in (0, 2)
+        if code == 2:
+            assert "No space left on device" in err
 
 
 def _importer_files(folder: Path) -> None:

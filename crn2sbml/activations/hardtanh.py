@@ -38,10 +38,17 @@ class HardTanh(SmoothedReLUUnit):
 
     @classmethod
     def onnx_params(cls, attributes: Mapping[str, Any], constants: Sequence[np.ndarray | None]) -> dict[str, Any]:
-        # opset >= 11 gives the bounds as inputs 1 and 2; older opsets as attributes
+        # opset >= 11 gives the bounds as inputs 1 and 2 (an omitted input, name '', is no
+        # bound); older opsets as attributes. ONNX's bound is a scalar: an empty tensor is
+        # not "no bound" (onnx's reference evaluator refuses it too), nor are several values
         def bound(k: int, key: str) -> float | None:
             given = constants[k] if k < len(constants) else None
-            return float(given.reshape(-1)[0]) if given is not None else attributes.get(key)
+            if given is None:
+                return attributes.get(key)
+            if given.size != 1:
+                raise NetworkError(f"has a {key} input of shape {tuple(given.shape)}; ONNX's Clip takes a scalar "
+                                   f"{key} (omit the input, name '', for no {key})")
+            return float(given.reshape(-1)[0])
 
         lo, hi = bound(0, "min"), bound(1, "max")
         if lo is None or hi is None:

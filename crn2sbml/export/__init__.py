@@ -74,6 +74,10 @@ def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | 
     get_chemistry(chemistry)
     if volume is not None:
         check_volume(volume)
+    if report is not None:
+        from .omex import check_report
+
+        check_report(report)
     xs = [network.check_input(x) for x in (inputs if inputs else default_inputs(network))]
     if not xs:
         raise InputError("no test inputs; give at least one, e.g. --inputs '1,0;0,1'")

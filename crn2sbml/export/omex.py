@@ -13,7 +13,7 @@ import numpy as np
 
 from ..crn import CRN
 from ..emit.sbml import to_sbml
-from ..errors import MissingDependencyError, OutputError
+from ..errors import InputError, MissingDependencyError, OutputError
 from ..network import Network
 from ..theory import settling_time
 
@@ -86,12 +86,27 @@ def _sources_as_references(sedml: str, changes: list[dict[str, float]] | None = 
             m.setSource("#" + m.getSource())
     for k, values in enumerate(changes or []):
         model = doc.getModel(f"model{k + 1}")
+        if model is None:  # phrasedml wrote no model for this input: nothing of it to make exact
+            raise OutputError(f"phrasedml wrote no SED-ML model for test input {k + 1}; the archive would lack it")
         for j in range(model.getNumChanges()):
             change = model.getChange(j)
             found = re.search(r"@id='([^']+)'", change.getTarget())
             if isinstance(change, libsedml.SedChangeAttribute) and found and found.group(1) in values:
                 change.setNewValue(repr(float(values[found.group(1)])))
     return libsedml.writeSedMLToString(doc)
+
+
+REPORT_SUFFIXES = (".json", ".html")
+
+
+def check_report(report: str | Path) -> Path:
+    """The validation report to put in the archive: an existing report.json
+    or report.html (the manifest names each entry's format by its suffix)."""
+    rp = Path(report)
+    if rp.suffix.lower() not in REPORT_SUFFIXES or not rp.is_file():
+        raise InputError(f"validation report '{rp}' is not a {' or '.join(REPORT_SUFFIXES)} file; give the "
+                          "report.json or report.html that 'crn2sbml validate --report' writes")
+    return rp
 
 
 def _manifest(entries: list[tuple[str, str, bool]]) -> str:
@@ -141,9 +156,7 @@ def write_omex(network: Network, crn: CRN, inputs: list[np.ndarray], path: Path,
         (f"{crn.name}.json", network.to_json().encode("utf-8"), False),
     ]
     if report is not None:
-        rp = Path(report)
-        if not rp.is_file():
-            raise OutputError(f"validation report '{rp}' is not a file; give report.json or report.html")
+        rp = check_report(report)
         files.append((rp.name, rp.read_bytes(), False))
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     title = f"{crn.name}: a chemical reaction network that computes a neural network"
@@ -151,7 +164,7 @@ def write_omex(network: Network, crn: CRN, inputs: list[np.ndarray], path: Path,
                    f"(inputs {', '.join(crn.input_names)}; outputs {', '.join(crn.output_names)}); "
                    f"{len(inputs)} test inputs, each simulated for {t_end:.4g} time units.")
     files.append(("metadata.rdf", _metadata(Path(path).name, title, description, created).encode("utf-8"), False))
-    entries = {name: _FORMATS[Path(name).suffix] for name, _, _ in files}
+    entries = {name: _FORMATS[Path(name).suffix.lower()] for name, _, _ in files}
     manifest = _manifest([(name, entries[name], master) for name, _, master in files])
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.xml", manifest)

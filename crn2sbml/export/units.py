@@ -37,6 +37,13 @@ CHEMISTRIES: dict[str, dict[int, tuple[float, float]]] = {
 
 UNIT_TEXT = {0: "nM/s", 1: "1/s", 2: "1/(nM*s)"}
 
+# The scales a unit may have (1 model unit in nM, in seconds): a rate constant
+# of order p is restated as k * C^(1-p) / T, and p reaches MAX_POLYNOMIAL_DEGREE
+# (16): inside these bounds C^(1-p) / T stays far from double overflow and
+# underflow (1e-12^-15 = 1e180), from 1 zeptomolar to 1 kilomolar and from a
+# picosecond to 30,000 years.
+SCALE_RANGE = (1e-12, 1e12)
+
 
 def order_unit(order: int) -> str:
     return UNIT_TEXT.get(order, f"1/(nM^{order - 1}*s)")
@@ -55,7 +62,15 @@ def _parse(text: str, table: dict[str, float], what: str, example: str) -> float
         raise InputError(f"{what} '{text}': '{number}' is not a number; write e.g. {example}") from None
     if not (math.isfinite(factor) and factor > 0):
         raise InputError(f"{what} '{text}': the scale must be a finite number > 0; write e.g. {example}")
-    return factor * table[unit]
+    return _in_range(factor * table[unit], f"{what} '{text}'", "nM" if table is _CONC else "s", example)
+
+
+def _in_range(value: float, what: str, unit: str, example: str) -> float:
+    lo, hi = SCALE_RANGE
+    if not lo <= value <= hi:
+        raise InputError(f"{what} is {value:g} {unit}; crn2sbml restates rate constants for units from {lo:g} to "
+                         f"{hi:g} {unit} (beyond, they overflow a double); write e.g. {example}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -67,9 +82,10 @@ class UnitScale:
     seconds: float = 1.0
 
     def __post_init__(self) -> None:
-        for name, v in (("concentration scale", self.nM), ("time scale", self.seconds)):
+        for name, v, unit in (("concentration scale", self.nM, "nM"), ("time scale", self.seconds, "s")):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise InputError(f"{name} is {v!r}; it must be a finite number > 0")
+            _in_range(float(v), name, unit, "1")
 
     @classmethod
     def parse(cls, concentration: str = "1nM", time: str = "s") -> "UnitScale":
@@ -154,9 +170,10 @@ def check_rates(crn: CRN, scale: UnitScale, chemistry: str) -> list[RateIssue]:
         if lo <= row.value <= hi:
             continue
         target = lo if row.value < lo else hi
-        f = target / row.value if row.value > 0 else None
+        # a rate constant too large for a double in these units (a huge weight) has no finite fix
+        f = target / row.value if 0 < row.value < math.inf else None
         # rate ~ C^(1-order): scaling C by g scales the rate by g^(1-order)
-        g = f ** (1.0 / (1 - row.order)) if f is not None and row.order != 1 else None
+        g = f ** (1.0 / (1 - row.order)) if f and row.order != 1 else None
         issues.append(RateIssue(row.reaction, row.order, row.value, row.unit, lo, hi, f, g))
     return issues
 

@@ -15,6 +15,7 @@ from scipy.sparse.linalg import MatrixRankWarning, splu, spsolve
 
 from ..crn import CRN
 from ..errors import InputError, SimulationError
+from ._conservation import conservation_laws, reduced_newton_step, stoichiometry_matrix
 from .base import Capability, Parameters, SimulatorBase, TimeCourse, check_time
 
 
@@ -40,18 +41,11 @@ class MassActionSystem:
         self.k = np.array([crn.speed * params[r.rate].value for r in crn.reactions])
         self.idx = np.full((R, slots), self.one, dtype=np.int64)
         self.pow = np.ones((R, slots))
-        rows, cols, vals = [], [], []
         for j, r in enumerate(crn.reactions):
             for m, (s, c) in enumerate(r.reactants):
                 self.idx[j, m] = pos[s]
                 self.pow[j, m] = c
-            for s in {s for s, _ in (*r.reactants, *r.products)}:
-                change = r.net_change(s)
-                if change and pos[s] < n:
-                    rows.append(pos[s])
-                    cols.append(j)
-                    vals.append(change)
-        self.S = sp.csr_matrix((vals, (rows, cols)), shape=(n, R))
+        self.S = stoichiometry_matrix(crn)
         # Jacobian pattern: d rate_j / d c_i for every floating reactant slot
         self._jmask = self.idx < n
         self._drows, self._dslot = np.nonzero(self._jmask)
@@ -105,6 +99,7 @@ class NumpySimulator(SimulatorBase):
         self.system = MassActionSystem(crn)
         self._k = self.system.k.copy()
         self._rate_ids = np.array([r.rate for r in crn.reactions])
+        self._laws = conservation_laws(self.system.S)  # conserved moieties: (0, n) for crn2sbml's networks
 
     def _configure(self, inputs, parameters: Parameters | None) -> MassActionSystem:
         """The system at these inputs and rate constants (set on every call, so nothing leaks between calls)."""
@@ -150,16 +145,21 @@ class NumpySimulator(SimulatorBase):
 
     def polish(self, state: np.ndarray, *, inputs=None, parameters: Parameters | None = None,
                iterations: int = 30) -> tuple[np.ndarray, float]:
-        """Newton on dc/dt = 0 from a presimulated state."""
+        """Newton on dc/dt = 0 from a presimulated state, on the plane of its
+        conserved totals when the model has conservation laws."""
         sysm = self._configure(inputs, parameters)
         c = np.asarray(state, dtype=float).copy()
+        totals = self._laws @ c
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", MatrixRankWarning)  # a singular Jacobian is reported below
             for _ in range(iterations if c.size else 0):
                 f = sysm.rhs(0.0, c)
                 try:
-                    step = np.atleast_1d(spsolve(sysm.jacobian(0.0, c), f))
-                except RuntimeError as exc:  # a singular Jacobian (scipy raises RuntimeError on exact singularity)
+                    if len(self._laws):
+                        step = reduced_newton_step(sysm.jacobian(0.0, c).toarray(), f, self._laws, c, totals)
+                    else:
+                        step = np.atleast_1d(spsolve(sysm.jacobian(0.0, c), f))
+                except (RuntimeError, np.linalg.LinAlgError) as exc:  # scipy: RuntimeError on exact singularity
                     raise SimulationError(f"numpy simulator: Newton polish failed: {exc}") from None
                 if not np.all(np.isfinite(step)):
                     raise SimulationError("numpy simulator: Newton polish failed: singular Jacobian")

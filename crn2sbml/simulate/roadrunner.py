@@ -21,6 +21,7 @@ from .._atomic import atomic_path, write_text_atomic
 from ..crn import CRN
 from ..emit.sbml import stream_sbml
 from ..errors import InputError, ModelReadError, SimulationError, UnsupportedError
+from ._conservation import conservation_laws, reduced_newton_step, stoichiometry_matrix
 from ._jit_memory import compact_jit_sections
 from .base import Capability, Parameters, SimulatorBase, TimeCourse, check_time
 
@@ -215,6 +216,9 @@ class RoadRunnerSimulator(SimulatorBase):
         self._cache = cache
         self._tolerances = (rtol, atol)
         self._twin: RoadRunnerSimulator | None = None  # global rate constants, for overrides of local ones
+        # conserved moieties, for the Newton polish (crn2sbml's networks have none; roadrunner's
+        # own conservedMoietyAnalysis stays off: switching it regenerates the model)
+        self._laws = conservation_laws(stoichiometry_matrix(crn))
         with self._run(None, None, None):  # the CRN's inputs into the model (emitted with inputs at 0)
             pass
 
@@ -323,6 +327,7 @@ class RoadRunnerSimulator(SimulatorBase):
             c = self._state()
             f = self._rates()
             n = c.size
+            totals = self._laws @ c  # conserved moieties keep their presimulated totals
             for _ in range(iterations):
                 if n == 0 or float(np.max(np.abs(f))) <= 1e-15 * max(1.0, float(np.max(c))):
                     break
@@ -334,7 +339,8 @@ class RoadRunnerSimulator(SimulatorBase):
                     self._set_state(probe)
                     jac[:, i] = (self._rates() - f) / h[i]
                 try:
-                    step = np.linalg.solve(jac, f)
+                    step = (reduced_newton_step(jac, f, self._laws, c, totals) if len(self._laws)
+                            else np.linalg.solve(jac, f))
                 except np.linalg.LinAlgError as exc:
                     raise SimulationError(f"roadrunner: Newton polish failed: {exc}") from None
                 damp = 1.0

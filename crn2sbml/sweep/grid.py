@@ -30,7 +30,7 @@ import numpy as np
 
 from .._atomic import ensure_dir, staged_folder
 from ..compile import compile_network
-from ..errors import InputError, NetworkError, OutputError, SteadyStateError
+from ..errors import InputError, NetworkError, SteadyStateError
 from ..network import Network, network_from_dict
 from ..simulate.batch import BatchSimulator
 from ..theory import settling_time
@@ -340,6 +340,21 @@ def parameter_sweep(
 
 
 # --- on disk ---------------------------------------------------------------------------
+def _log_where_positive(ax: Any) -> None:
+    """Log scales on the axes whose plotted values include a positive one:
+    matplotlib cannot log-scale an axis whose values are all <= 0 (an exact
+    fixed point has error 0), which then stays linear, labelled so."""
+    xs = [np.asarray(line.get_xdata(), float) for line in ax.get_lines()]
+    ys = [np.asarray(line.get_ydata(), float) for line in ax.get_lines()]
+    for axis, values in (("x", xs), ("y", ys)):
+        flat = np.concatenate(values) if values else np.array([])
+        if np.any(np.isfinite(flat) & (flat > 0)):
+            getattr(ax, f"set_{axis}scale")("log")
+        elif flat.size:
+            getattr(ax, f"set_{axis}label")(getattr(ax, f"get_{axis}label")() + " (all <= 0: linear scale)")
+
+
+
 def plot_sweep(result: SweepResult, path: str | os.PathLike[str]) -> None:
     """Errors and settling times against eps, one line per speed factor."""
     from ..plots import pyplot
@@ -358,10 +373,10 @@ def plot_sweep(result: SweepResult, path: str | os.PathLike[str]) -> None:
         if result.measured:
             time_ax.plot(eps, [p.settling_measured_max for p in pts], "x:", color=color,
                          label=f"measured, kappa={speed:g}")
-    err_ax.set(xscale="log", yscale="log", xlabel="eps", ylabel="max error over inputs",
-               title="CRN fixed point: relative error, gap to unsmoothed")
-    time_ax.set(xscale="log", yscale="log", xlabel="eps", ylabel="time units",
-                title=f"settling time (worst input, tol {result.tol:g})")
+    err_ax.set(xlabel="eps", ylabel="max error over inputs", title="CRN fixed point: relative error, gap to unsmoothed")
+    time_ax.set(xlabel="eps", ylabel="time units", title=f"settling time (worst input, tol {result.tol:g})")
+    for ax in (err_ax, time_ax):
+        _log_where_positive(ax)
     for ax in (err_ax, time_ax):
         ax.legend(fontsize="x-small")
     fig.suptitle(f"{result.network}: {result.n_inputs} inputs", fontsize="medium")
@@ -375,12 +390,8 @@ def write_sweep(result: SweepResult, folder: str | os.PathLike[str]) -> dict[str
     together once all three are written: a failure leaves the folder as it was."""
     out = ensure_dir(folder)
     names = {"json": "sweep.json", "csv": "sweep.csv", "png": "sweep.png"}
-    with staged_folder(out) as stage:
-        try:
-            (stage / names["json"]).write_text(result.to_json(), encoding="utf-8")
-            (stage / names["csv"]).write_text(result.to_csv(), encoding="utf-8")
-            plot_sweep(result, stage / names["png"])
-        except OSError as exc:
-            raise OutputError(f"cannot write the sweep into '{out}': {exc.strerror or exc}; "
-                              "nothing there was changed") from None
+    with staged_folder(out) as stage:  # (a failed write is staged_folder's one OutputError)
+        (stage / names["json"]).write_text(result.to_json(), encoding="utf-8")
+        (stage / names["csv"]).write_text(result.to_csv(), encoding="utf-8")
+        plot_sweep(result, stage / names["png"])
     return {kind: out / name for kind, name in names.items()}
