@@ -126,7 +126,9 @@ def _basico(case: Case, negatives: bool = False) -> Iterator[np.ndarray]:
         basico.set_task_settings(basico.T.STEADY_STATE, {"method": {"Accept Negative Concentrations": True}},
                                  model=dm)
     outputs = set(case.crn.output_names)
-    species = set(basico.get_species(model=dm).index)
+    table = basico.get_species(model=dm)
+    species = set(table.index)
+    named = dict(zip(table["sbml_id"], table.index))  # basico sets species by name; rails' names are not their ids
     params = basico.get_parameters(model=dm)
     params = set() if params is None else set(params.index)
     missing = outputs - species - params
@@ -134,7 +136,7 @@ def _basico(case: Case, negatives: bool = False) -> Iterator[np.ndarray]:
         raise LookupError(f"basico shows no element named {sorted(missing)}")
     for x in case.inputs:
         for sid, v in _encoded(case, x).items():
-            basico.set_species(sid, exact=True, initial_concentration=v, model=dm)
+            basico.set_species(named[sid], exact=True, initial_concentration=v, model=dm)
         basico.run_steadystate(model=dm)
         sp = basico.get_species(model=dm)
         pa = basico.get_parameters(model=dm)

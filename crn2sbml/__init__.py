@@ -14,7 +14,7 @@ import importlib
 from typing import Any
 
 from .activations import get_activation, known_activations
-from .compile import compile_network, expected_state, network_from_crn
+from .compile import compile_network, expected_state, network_from_crn, start_box
 from .crn import CRN, LayerInfo, Parameter, Reaction, Readout, Species
 from .emit import (
     FORMATS, stream_sbml, to_antimony, to_sbml, to_text, write_antimony, write_model, write_sbml, write_text,
@@ -73,7 +73,7 @@ __all__ = [
     "Readout", "RoadRunnerSimulator", "Species", "SteadyState", "SteadyStateError", "TimeCourse", "UnknownNameError",
     "compile_network", "convergence_rates", "expected_state", "get_activation", "get_simulator", "known_activations",
     "load_network", "network_from_crn", "network_from_dict", "one_neuron_trajectory", "read_sbml",
-    "save_network", "settling_time", "to_antimony", "to_sbml", "to_text", "write_antimony", "write_model",
+    "save_network", "settling_time", "start_box", "to_antimony", "to_sbml", "to_text", "write_antimony", "write_model",
     "write_sbml", "write_text", "stream_sbml", "TrainResult", "predict_class", "train",
     # sweeps (crn2sbml.sweep): serial or on dask.distributed, which is imported only when a cluster is used
     "DaskExecutor", "Executor", "Outcome", "SchedulerError", "SerialExecutor", "SweepGrid", "SweepPoint",

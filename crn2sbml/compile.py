@@ -19,7 +19,7 @@ from .errors import NetworkError
 from .inputs import encode_input, input_encoding
 from .names import hidden_species_id, parameter_id, rail_id, reaction_id, unit_tag, weight_parameter_id
 from .network import LARGEST_NUMBER, SMALLEST_NUMBER, Layer, Network, check_number
-from .theory import fixed_point_bounds
+from .theory import fixed_point_bounds, input_box
 
 # How emitted models show multi-rail units' signed values unless told
 # (crn.READOUT_FORMS). "rules" while COPASI's default steady-state task refuses
@@ -60,20 +60,21 @@ class _Unit:
 
 
 def compile_network(
-    network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None, start: str = "zero",
+    network: Network, *, speed: float = 1.0, inputs: Sequence[float] | None = None, start: str = "bound",
     readouts: str = DEFAULT_READOUTS,
 ) -> CRN:
     """Lower ``network`` to its mass-action CRN. ``inputs`` sets the input
     values (zeros by default; signed where the network declares input_ranges).
 
-    ``start`` sets every neuron species' initial value. "bound" (what the CLI's
-    compile and export and models/ use): an upper bound of its fixed point for every input in the declared ranges
-    (theory.input_box). The neuron's rate eps + z*y - y^2 is concave in y, so
+    ``start`` sets every neuron species' initial value. "bound" (the default,
+    as in the CLI and models/): an upper bound of its fixed point for every
+    input in the declared ranges and for ``inputs`` (theory.input_box; see
+    start_box). The neuron's rate eps + z*y - y^2 is concave in y, so
     Newton's method started above the positive root descends monotonically to
     it: a tool's plain steady-state solve (roadrunner's NLEQ2) then lands on the
     positive fixed point instead of the negative root it finds from 0.
-    "zero" (the library default, which simulators and validation assume): every
-    neuron at 0, the construction's textbook start.
+    "zero": every neuron at 0, the construction's textbook start, where a
+    plain steady-state solve can land on a negative root.
 
     A unit with rails (s_r, t_r, a_r) and readout offset c gets one species per
     rail at sigma(s_r z + t_r). The next layer reads a source unit through its
@@ -90,7 +91,7 @@ def compile_network(
     except (TypeError, ValueError):
         raise NetworkError(f"speed is {speed!r}; the speed factor must be a finite number > 0") from None
     # the bound is rounded up to 4 significant digits: short numbers in the files
-    tops = _tops(network, speed) if start == "bound" else None
+    tops = _tops(network, x0) if start == "bound" else None
     ids = network.ids  # safe ids: a reserved name is mapped, and keeps its name (crn2sbml.names)
     species: list[Species] = []
     prev: list[_Unit] = []
@@ -178,10 +179,11 @@ def _rate(value: float, speed: float, where: str) -> None:
                            f"the largest number a model can hold ({LARGEST_NUMBER!r}); lower the speed or the weight")
 
 
-def _tops(network: Network, speed: float) -> list[np.ndarray]:
-    """The start values at the fixed point's upper bound, each writable."""
+def _tops(network: Network, carried: np.ndarray) -> list[np.ndarray]:
+    """The start values at the fixed point's upper bound over the input box
+    widened to the ``carried`` input, each writable."""
     with np.errstate(over="ignore", invalid="ignore"):
-        tops = [_round_up(hi) for _, hi in fixed_point_bounds(network)]
+        tops = [_round_up(hi) for _, hi in fixed_point_bounds(network, input_box(network, carried))]
     for l, top in enumerate(tops):
         mag = np.abs(top)
         bad = np.argwhere(~((mag == 0) | ((mag >= SMALLEST_NUMBER) & (mag <= LARGEST_NUMBER))))
@@ -195,10 +197,27 @@ def _tops(network: Network, speed: float) -> list[np.ndarray]:
 
 def start_at_bound(crn: CRN, network: Network) -> CRN:
     """``crn`` with every neuron species' initial value at its compile-time
-    upper bound (compile_network(start="bound")); rates and inputs unchanged."""
-    tops = _tops(network, crn.speed)
+    upper bound (compile_network(start="bound")) for the box holding its
+    inputs; rates and inputs unchanged."""
+    tops = _tops(network, crn.input_values)
     return replace(crn, species=tuple(
         s if s.boundary else replace(s, initial=float(tops[s.layer - 1][s.unit, s.rail])) for s in crn.species))
+
+
+def start_box(crn: CRN, network: Network) -> tuple[np.ndarray, np.ndarray] | None:
+    """The input box (lo, hi) for which ``crn``'s initial state is above the
+    fixed point of every neuron species: the box holding the model's own
+    inputs (what compile_network(start="bound") starts above), else the
+    nominal box without them (the inputs were changed after compiling), else
+    None (the start guarantees nothing, e.g. start="zero")."""
+    start = np.array([s.initial for s in crn.species if not s.boundary])
+    for box in (input_box(network, crn.input_values), input_box(network)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            tops = [hi for _, hi in fixed_point_bounds(network, box)]
+        need = np.array([tops[s.layer - 1][s.unit, s.rail] for s in crn.species if not s.boundary])
+        if start.size and np.all(start >= need * (1 - 1e-12)):
+            return box
+    return None
 
 
 def _round_up(values: np.ndarray, digits: int = 4) -> np.ndarray:

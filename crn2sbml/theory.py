@@ -15,16 +15,21 @@ from .network import Network
 NOMINAL_INPUT_MAX = 1.0
 
 
-def input_box(network: Network) -> tuple[np.ndarray, np.ndarray]:
+def input_box(network: Network, carried: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) of every network input: its declared range, an undeclared or
     open upper end NOMINAL_INPUT_MAX (lower end -NOMINAL_INPUT_MAX when open),
-    and [0, NOMINAL_INPUT_MAX] without declared ranges."""
+    and [0, NOMINAL_INPUT_MAX] without declared ranges; widened to hold the
+    ``carried`` input (the one a model is compiled with) where it lies beyond."""
     n = network.n_inputs
     if not network.input_ranges:
-        return np.zeros(n), np.full(n, NOMINAL_INPUT_MAX)
-    lo = np.array([-NOMINAL_INPUT_MAX if r[0] is None else r[0] for r in network.input_ranges], dtype=float)
-    hi = np.array([max(NOMINAL_INPUT_MAX, l) if r[1] is None else r[1] for r, l in zip(network.input_ranges, lo)],
-                  dtype=float)
+        lo, hi = np.zeros(n), np.full(n, NOMINAL_INPUT_MAX)
+    else:
+        lo = np.array([-NOMINAL_INPUT_MAX if r[0] is None else r[0] for r in network.input_ranges], dtype=float)
+        hi = np.array([max(NOMINAL_INPUT_MAX, l) if r[1] is None else r[1] for r, l in zip(network.input_ranges, lo)],
+                      dtype=float)
+    if carried is not None:
+        x = np.asarray(carried, dtype=float)
+        lo, hi = np.minimum(lo, x), np.maximum(hi, x)
     return lo, hi
 
 
@@ -69,13 +74,14 @@ STARTS = ("either", "zero", "bound")
 
 
 def settling_time(network: Network, x: np.ndarray, speed: float = 1.0, tol: float = 1e-10,
-                  start: str = "either") -> float:
+                  start: str = "either", box: tuple[np.ndarray, np.ndarray] | None = None) -> float:
     """Time for the CRN to come within relative ``tol`` of its fixed point:
     the layers settle one after another, each at its slowest rate. ``start``:
     "zero" (every neuron at 0), "bound" (every neuron at its compile-time upper
     bound, ``fixed_point_bounds``: what compile_network starts from by
     default) or "either" (the larger of the two; the default, so a caller need
-    not know how the CRN was compiled).
+    not know how the CRN was compiled). ``box``: the input box the "bound"
+    start was computed for (default: the one compile_network uses for x).
 
     With a = sigma, c = eps/a and u = (y - a)/(y + c), the smoothed ReLU's
     relative error is |u(0)| e^(-lambda t) (a + c)/a to first order: from 0 the
@@ -85,7 +91,8 @@ def settling_time(network: Network, x: np.ndarray, speed: float = 1.0, tol: floa
     time (``escape_time``, ``descent_time``)."""
     if start not in STARTS:
         raise ValueError(f"start is {start!r}; use one of {', '.join(STARTS)}")
-    bounds = fixed_point_bounds(network) if start != "zero" else None
+    # compile_network's box holds the input the model carries
+    bounds = fixed_point_bounds(network, input_box(network, x) if box is None else box) if start != "zero" else None
     total = 0.0
     for l, (layer, lam, z) in enumerate(zip(network.layers, convergence_rates(network, x, speed),
                                             network.preactivations(x))):

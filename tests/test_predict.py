@@ -61,7 +61,7 @@ def test_sbml_model_and_readout_times_match_the_exact_solution(tmp_path):
     """One neuron read from its SBML file: outputs at each time from the exact solution."""
     eps, w, b = 0.02, 1.3, -0.2
     net = Network((Layer([[w]], [b], eps),), name="one")
-    sbml = write_model(compile_network(net), tmp_path / "m", ("sbml",))["sbml"]
+    sbml = write_model(compile_network(net, start="zero"), tmp_path / "m", ("sbml",))["sbml"]  # y(0) = 0
     inputs = _write_csv(tmp_path / "x.csv", list(net.inputs), [[0.0], [0.5], [2.0]])
     out = tmp_path / "pred.csv"
     assert main(["predict", str(sbml), "--inputs-file", str(inputs), "--times", "0.5,1,5,20", "--out", str(out),

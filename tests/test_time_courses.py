@@ -67,7 +67,7 @@ def test_stiff_case_matches_cvode_and_a_tight_explicit_reference(rng):
     (2 sqrt(eps) = 0.02)."""
     net = make_network(rng, (6, 8, 3), 1e-4)
     net = Network(tuple(Layer(8.0 * l.weights, 8.0 * l.bias, l.epsilon) for l in net.layers))
-    crn = compile_network(net)
+    crn = compile_network(net, start="zero")  # the explicit reference below starts at 0
     sim = BatchSimulator(crn)
     xs = rng.uniform(0, 1, (5, 6))
     times = np.array([0.05, 0.5, 1.0, 5.0, 20.0])
@@ -94,7 +94,7 @@ def test_exact_one_neuron_solution():
 
 def test_late_times_reach_the_checked_steady_state(rng):
     net = make_network(rng, (4, 6, 3), 0.05)
-    sim = BatchSimulator(compile_network(net))
+    sim = BatchSimulator(compile_network(net, start="zero"))
     xs = rng.uniform(0, 1, (30, 4))
     run = sim.time_courses(xs, [0.0, 400.0])
     assert np.allclose(run.outputs[:, 0], sim.readout(np.zeros((1, len(sim.species)))))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import oracle_forward
-from crn2sbml import Layer, Network, NumpySimulator, RoadRunnerSimulator, compile_network, load_network
+from crn2sbml import Layer, Network, NumpySimulator, RoadRunnerSimulator, compile_network, load_network, write_model
 from crn2sbml.cli import main
 from crn2sbml.errors import InputError, ModelReadError
 from crn2sbml.validate import CHECKS, Options, ValidationReport, validate, write_report
@@ -152,17 +152,23 @@ def test_kinetic_law_that_is_not_mass_action(tmp_path):
     assert report["convergence"].reason.startswith("not run: the model cannot be simulated as a mass-action CRN")
 
 
-def test_default_roadrunner_solver_is_wrong_where_the_checked_method_is_right():
-    """On the checked-in 4-8-8-3 model at input 0.5, roadrunner's own
-    steadyState() (NLEQ2 from the model's initial state) returns a fixed point
-    with negative concentrations; the fixed-point check, which includes the
-    range's midpoint, finds the positive one."""
+def test_default_roadrunner_solver_is_wrong_where_the_checked_method_is_right(tmp_path):
+    """The 4-8-8-3 network at input 0.5 with every neuron starting at 0:
+    roadrunner's own steadyState() (NLEQ2 from the model's initial state)
+    returns a fixed point with negative concentrations; the fixed-point check,
+    which includes the range's midpoint, finds the positive one and says the
+    start guarantees nothing. From the default start (above the fixed point)
+    the same plain call is right on every sampled input."""
     net = load_network(MODELS / "random_4_8_8_3.json")
     x = np.full(net.n_inputs, 0.5)
-    raw = RoadRunnerSimulator(compile_network(net, inputs=x)).default_steady_state()
+    raw = RoadRunnerSimulator(compile_network(net, inputs=x, start="zero")).default_steady_state()
     assert raw.min() < 0
-    report = validate(MODELS / "random_4_8_8_3.json", checks=("fixed_point",))
-    assert report.passed
+    assert RoadRunnerSimulator(compile_network(net, inputs=x)).default_steady_state().min() > 0
+    default = validate(MODELS / "random_4_8_8_3.json", checks=("fixed_point",))["fixed_point"]
+    assert default.passed and default.figures["roadrunner_default_solver"]["right"] == len(default.figures["inputs"])
+    sbml = write_model(compile_network(net, start="zero"), tmp_path, ("sbml",))["sbml"]
+    report = validate(sbml, network=net, checks=("fixed_point",))
+    assert report.passed and "not above its fixed point" in report["fixed_point"].reason
     assert any(np.allclose(x, row) for row in report["fixed_point"].figures["inputs"])
     raw_record = report["fixed_point"].figures["roadrunner_default_solver"]
     midpoint = next(r for r in raw_record["runs"] if np.allclose(r["input"], x))

@@ -108,10 +108,10 @@ def settle_bound(crn: CRN, samples: int = 16) -> float:
     from ..theory import input_box, settling_time
 
     net = network_from_crn(crn)
-    lo, hi = input_box(net)
+    lo, hi = input_box(net, crn.input_values)
     rng = np.random.default_rng(0)
     xs = [lo, hi, 0.5 * (lo + hi)] + [lo + (hi - lo) * rng.random(lo.size) for _ in range(samples)]
-    return max(settling_time(net, x, crn.speed, SETTLE_TOL) for x in xs)
+    return max(settling_time(net, x, crn.speed, SETTLE_TOL, box=(lo, hi)) for x in xs)
 
 
 def model_notes(crn: CRN) -> list[str]:
@@ -119,29 +119,32 @@ def model_notes(crn: CRN) -> list[str]:
     model computes, where it starts, its settling time and the recipe."""
     from ..theory import NOMINAL_INPUT_MAX, input_box
 
-    from ..compile import network_from_crn
+    from ..compile import network_from_crn, start_box
 
     net = network_from_crn(crn)
-    lo, hi = input_box(net)
+    held = start_box(crn, net)
+    lo, hi = held if held is not None else input_box(net, crn.input_values)
     box = ", ".join(f"{n} in [{num(a)}, {num(b)}]" for n, a, b in zip(crn.input_names, lo, hi))
     t = settle_bound(crn)
-    above = all(s.initial > 0 for s in crn.floating)
     out = [
         f"{crn.name}: a mass-action chemical reaction network compiled by crn2sbml from a feed-forward neural "
         f"network. Its unique positive steady state is the network's output: set the inputs "
         f"({shown_names(crn.input_names, crn.input_ids)}; boundary species held constant) and read the outputs "
         f"({shown_names(crn.output_names, crn.output_ids)}) at steady state.",
     ]
-    if above:
+    if held is not None:
         out.append(
             "Initial state: every neuron species starts above its fixed point for inputs within the box "
-            f"{box} (inputs without a declared upper bound are taken to stay below {num(NOMINAL_INPUT_MAX)}). "
-            "A steady-state solver (Newton) started from this initial state descends to the positive fixed "
-            "point: reset the model to its initial state before solving for a new input."
+            f"{box} (the declared input ranges, or [0, {num(NOMINAL_INPUT_MAX)}] where none is declared, widened "
+            "to the inputs the model was compiled with). A steady-state solver (Newton) started from this initial "
+            "state descends to the positive fixed point: reset the model to its initial state before solving for "
+            "a new input. Beyond this box the start guarantees nothing: follow the recipe below, or recompile "
+            "with the inputs (crn2sbml compile --input) or declare input_ranges in the network."
         )
     else:
-        out.append("Initial state: every neuron species starts at 0; a steady-state solver (Newton) started there "
-                   "can land on a fixed point with negative concentrations.")
+        out.append("Initial state: not above the fixed point for the model's inputs (every neuron species at 0, or "
+                   "inputs changed after compiling); a steady-state solver (Newton) started there can land on a "
+                   "fixed point with negative concentrations: follow the recipe below.")
     out.append(f"Settling time: within relative {SETTLE_TOL:g} of the steady state after T = {t:.4g} time units "
                f"for inputs in that box (speed factor kappa = {num(crn.speed)}; the time scales as 1/kappa).")
     out += _readout_notes(crn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile import start_box
 from ..errors import SimulationError
 from ..simulate import RoadRunnerSimulator, find_steady_state
 from .result import CheckResult
@@ -33,6 +34,10 @@ def raw_steady_states(subject: Subject, sim: RoadRunnerSimulator, xs: np.ndarray
         rows.append({"input": x, "min_concentration": float(np.min(values, initial=np.inf)), "max_rel_error": err})
         right += int(np.all(values > 0) and err <= 1e-6)
     return {"right": right, "inputs": len(xs), "runs": rows}
+
+
+def _in_box(x: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None) -> bool:
+    return box is not None and bool(np.all((x >= box[0]) & (x <= box[1])))
 
 
 def check_fixed_point(subject: Subject, options: Options) -> CheckResult:
@@ -69,12 +74,23 @@ def check_fixed_point(subject: Subject, options: Options) -> CheckResult:
         return CheckResult("fixed_point", True, f"{len(xs)} inputs: a positive steady state with residual "
                            f"{max(residuals):.1e}, min concentration {min(minima):.3g} > 0 (not checked against a "
                            "network: the model encodes none)", figures)
-    note = f" ({sim.name}; {skipped})" if skipped else ""
+    notes = [f"{sim.name}; {skipped}"] if skipped else []
+    held = start_box(subject.crn, subject.network)
+    names = subject.crn.input_names
+    figures["start_box"] = None if held is None else {n: [float(lo), float(hi)] for n, lo, hi in zip(names, *held)}
+    if held is None:
+        notes.append("the model's initial state is not above its fixed point: a plain steadyState() may find a "
+                     "negative root")
+    else:
+        box = ", ".join(f"{n} in [{lo:.4g}, {hi:.4g}]" for n, lo, hi in zip(names, *held))
+        notes.append(f"the initial state is above the fixed point for inputs in {box}; beyond it, simulate first")
     if isinstance(sim, RoadRunnerSimulator) and len(subject.crn.reactions) <= RAW_SOLVER_MAX_REACTIONS:
         raw = figures["roadrunner_default_solver"] = raw_steady_states(subject, sim, xs)
         if raw["right"] < raw["inputs"]:
-            note = (f" (roadrunner's unchecked steadyState() is right on {raw['right']} of {raw['inputs']} inputs: "
-                    "simulate first, then solve)")
+            inside = sum(_in_box(r["input"], held) and r.get("max_rel_error", 1.0) > 1e-6 for r in raw["runs"])
+            notes.append(f"roadrunner's unchecked steadyState() is right on {raw['right']} of {raw['inputs']} "
+                         f"inputs ({inside} wrong inside that box): simulate first, then solve")
+    note = f" ({'; '.join(notes)})"
     return CheckResult("fixed_point", True, f"{len(xs)} inputs: steady state equals the forward pass to "
                        f"{max(errors):.1e} (tolerance {options.rtol:g}), min concentration {min(minima):.3g} > 0"
                        + note, figures)

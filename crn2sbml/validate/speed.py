@@ -54,7 +54,7 @@ def exact_settle_time(z: float, epsilon: float, speed: float, tol: float) -> flo
 def _one_neuron(z: float, epsilon: float, speed: float, tol: float) -> dict:
     """Measure a lone neuron (input 1, weight z) on the same grid as the model."""
     net = Network((Layer(np.array([[z]]), np.zeros(1), epsilon),), inputs=("x",), outputs=("y",))
-    sim = NumpySimulator(compile_network(net, speed=speed, inputs=[1.0]))
+    sim = NumpySimulator(compile_network(net, speed=speed, inputs=[1.0], start="zero"))  # exact_settle_time is from 0
     exact = exact_settle_time(z, epsilon, speed, tol)
     tc = sim.time_course(3 * exact, GRID)
     y = tc.values[:, 0]
