@@ -30,7 +30,7 @@ import numpy as np
 from . import __version__
 from ._atomic import atomic_path
 from ._logs import show_logs
-from ._progress import activity, progress_enabled
+from ._progress import Bar, activity, progress_enabled
 from .compile import DEFAULT_READOUTS, compile_network
 from .crn import CRN, READOUT_FORMS
 from .emit import write_model
@@ -304,6 +304,50 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dna(args: argparse.Namespace) -> int:
+    from .dna import dna_design, write_dna
+    from .export import UnitScale, default_inputs
+
+    net, crn, _ = _load_model(args.model, None)
+    inputs = [_floats(part, "--inputs") for part in args.inputs.split(";") if part.strip()] if args.inputs \
+        else default_inputs(net)
+    for x in inputs:
+        crn.with_inputs(x)  # checks the count, signs and ranges before any tool runs
+    crn = crn.with_inputs(inputs[0])  # the strands' concentrations in NAME.pil and NAME_dna.xml
+    auto = args.time_unit.strip().lower() == "auto"
+    scale = UnitScale.parse(args.concentration_unit, "s" if auto else args.time_unit)
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError(f"--jobs {args.jobs}: give at least 1 worker process")
+    if not 0 < args.tolerance < 1:
+        raise InputError(f"--tolerance {args.tolerance:g}: give a fraction in (0, 1), e.g. 0.1")
+    with Bar(total=len(crn.reactions), desc=f"{net.name}: enumerating and verifying modules", unit="module",
+             enabled=not args.quiet) as bar:
+        design = dna_design(crn, args.scheme, fuel=args.fuel, c0=scale.nM, seconds=None if auto else scale.seconds,
+                            jobs=args.jobs, progress=lambda k, n, r: bar.update(1, r))
+    with activity("simulating the DNA-level network", enabled=not args.quiet):
+        paths, answers = write_dna(design, net, args.out, inputs=None if args.no_simulate else inputs,
+                                   tolerance=args.tolerance)
+    s, r = design.system, design.realisation
+    if r is None:
+        failed = [v.reaction for v in s.verdicts if not v.correct]
+        print(f"crn2sbml: verification failed: {', '.join(failed) or 'the composition of the modules'} "
+              f"(scheme {s.scheme.name}); see {paths['verification']}", file=sys.stderr)
+        return 1
+    print(f"{net.name}: scheme {s.scheme.name}, {len(s.modules)} modules -> {len(s.kernels)} DNA species, "
+          f"{len(s.reactions)} reactions; verified: {sum(v.correct for v in s.verdicts)}/{len(s.verdicts)} modules, "
+          f"whole system {'correct' if s.whole else 'NOT correct'}")
+    print(f"  1 formal unit = {r.c0:g} nM, {r.seconds:.4g} s; gates <= {r.cap:.4g} nM (--fuel {r.fuel:g}), "
+          f"buffers {r.buffer:.4g} nM")
+    for a in answers:
+        print(f"  input {','.join(f'{v:g}' for v in a.inputs)}: DNA {', '.join(f'{v:.4f}' for v in a.dna)} "
+              f"forward {', '.join(f'{v:.4f}' for v in a.forward)} at {a.read_at / 3600:.3g} h (worst error to "
+              f"{2 * a.read_at / 3600:.3g} h: {a.error:.3g}, tolerance {a.tolerance:.3g}: "
+              f"{'within' if a.ok else 'NOT within'})")
+    for key, path in paths.items():
+        print(f"  {key:12s} {path}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from .importers import import_model
     from .network import save_network
@@ -477,6 +521,27 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--report", help="a validation report file (report.json or report.html) to put in the OMEX archive")
     e.set_defaults(func=cmd_export)
 
+    from .dna import known_schemes
+
+    d = sub.add_parser("dna", help="a verified DNA strand-displacement implementation: PIL, DNA-level SBML, strands")
+    d.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
+    d.add_argument("--scheme", required=True, help=f"translation scheme: {', '.join(known_schemes())}")
+    d.add_argument("--out", required=True, help="output folder (created if needed)")
+    d.add_argument("--fuel", type=float, default=30.0,
+                   help="gates and fuel strands at up to this many times the largest signal, buffers at this many "
+                   "times that (default 30)")
+    d.add_argument("--inputs", help="test inputs simulated at the DNA level, ';'-separated, e.g. '1,0;0,1' "
+                   "(default: unit vectors, all ones)")
+    d.add_argument("--concentration-unit", default="10nM", help="one formal concentration unit (default 10nM)")
+    d.add_argument("--time-unit", default="auto", help="one formal time unit, e.g. 1h; default auto: the fastest "
+                   "the fuel allows")
+    d.add_argument("--jobs", type=int, help="worker processes for the modules (default: the cores)")
+    d.add_argument("--tolerance", type=float, default=0.1,
+                   help="the DNA-level readout's tolerance, a fraction of max(1, |output|) (default 0.1)")
+    d.add_argument("--no-simulate", action="store_true", help="skip the DNA-level simulation of the test inputs")
+    d.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    d.set_defaults(func=cmd_dna)
+
     i = sub.add_parser("import", help="ONNX model, PyTorch state_dict or scikit-learn MLP (skops) -> network JSON")
     i.add_argument("model", help=".onnx file, a .pt/.pth state_dict saved with torch.save (needs --activations), or a "
                    ".skops file of a fitted MLPClassifier/MLPRegressor saved with skops.io.dump (loaded without pickle)")
@@ -559,6 +624,12 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
          "crn2sbml export models/xor.json --format sheet,tellurium --concentration-unit 10nM --out build/xor-export"),
         ("a COMBINE archive (SBML + SED-ML) of the compiled model",
          "crn2sbml export models/xor/xor.xml --format omex --out build/xor-omex"),
+    ),
+    "dna": (
+        ("XOR as DNA strand displacement, verified module by module, simulated at the DNA level",
+         "crn2sbml dna models/xor.json --scheme lakin2012 --out build/xor-dna"),
+        ("the Soloveichik 2010 scheme, 100x fuel, without the DNA-level simulation",
+         "crn2sbml dna models/xor.json --scheme soloveichik2010 --fuel 100 --no-simulate --out build/xor-dna-ssw"),
     ),
     "import": (
         ("an ONNX model (Gemm + Relu) as a network file at eps 0.001",

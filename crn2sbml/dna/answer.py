@@ -1,0 +1,109 @@
+"""The network's answer at the DNA level: roadrunner on the DNA-level SBML,
+from the strands' concentrations, read out as the free output signal strands
+(in formal units: nM / c0), beside the forward pass and the formal CRN.
+
+The fuel is finite, so the DNA-level answer is a plateau, not a steady
+state: it is read when the formal CRN has come (and stays) within a quarter
+of the tolerance of the forward pass (in the DNA's seconds),
+and the report says for how long it stays within the tolerance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..compile import compile_network
+from ..network import Network
+from ..emit import to_sbml
+from ..theory import settling_time
+from .emit import sbml, sbml_id
+from .realise import Realisation
+from .system import DnaSystem
+
+DEFAULT_TOLERANCE = 0.1  # of max(1, |forward|): the DNA-level readout's stated tolerance (--tolerance)
+HORIZON = 10.0  # simulate up to this many read times
+HOLD = 2.0  # the error is the worst from the read time to this many times it
+
+
+@dataclass(frozen=True)
+class Answer:
+    inputs: tuple[float, ...]
+    forward: tuple[float, ...]
+    dna: tuple[float, ...]  # free output strands at the read time, formal units
+    read_at: float  # s
+    error: float  # max |dna - forward| from read_at to HOLD * read_at
+    tolerance: float
+    within_from: float | None  # s: first sampled time from which the readout is within tolerance...
+    within_until: float | None  # s: ...and the last one
+
+    @property
+    def ok(self) -> bool:
+        return self.error <= self.tolerance
+
+
+def dna_answers(system: DnaSystem, real: Realisation, network: Network, inputs: list[list[float]],
+                tolerance: float = DEFAULT_TOLERANCE, points: int = 80) -> list[Answer]:
+    import roadrunner
+
+    rr = roadrunner.RoadRunner(sbml(system, real))
+    rr.integrator.relative_tolerance = 1e-8
+    rr.integrator.absolute_tolerance = 1e-10 * real.c0
+    outputs, weights, offsets = _readouts(system.crn)
+    signals = [n for n, r in system.roles.items() if r == "signal"]
+    answers = []
+    for x in inputs:
+        crn = compile_network(network, inputs=x, speed=system.crn.speed)
+        start = {s.id: s.initial for s in crn.species}
+        rr.resetAll()
+        for name in signals:
+            rr.setValue(f"init([{sbml_id(name)}])", real.c0 * start[name])
+        rr.reset()
+        forward = np.asarray(network.forward(np.asarray(x, float)), float).reshape(-1)
+        tol = tolerance * max(1.0, float(np.max(np.abs(forward))))
+        horizon = settling_time(network, crn.input_values, crn.speed, tol=1e-6)
+        read_at = _formal_settled(crn, (outputs, weights, offsets), forward, tol / 4, horizon) * real.seconds
+        times = np.unique(np.concatenate([np.geomspace(read_at / 100, HORIZON * read_at, points),
+                                          np.linspace(read_at, HOLD * read_at, 11)]))
+        times = np.concatenate([[0.0], times])
+        res = rr.simulate(times=times, selections=["time", *(f"[{sbml_id(o)}]" for o in outputs)])
+        y = np.asarray(res)[:, 1:] / real.c0 @ weights + offsets
+        k = int(np.searchsorted(times, read_at))
+        good = np.max(np.abs(y - forward), axis=1) <= tol
+        idx = np.flatnonzero(good)
+        held = (times >= read_at) & (times <= HOLD * read_at * (1 + 1e-12))
+        answers.append(Answer(tuple(map(float, x)), tuple(map(float, forward)), tuple(map(float, y[k])), read_at,
+                              float(np.max(np.abs(y[held] - forward))), tol,
+                              float(times[idx[0]]) if idx.size else None, float(times[idx[-1]]) if idx.size else None))
+    return answers
+
+
+def _readouts(crn) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The output species and the matrix (and offsets) that make them the
+    network's outputs (a signed output is the difference of its rails)."""
+    last = max(s.layer for s in crn.species)
+    units = sorted({s.unit for s in crn.species if s.layer == last})
+    readouts = [crn.readout(last, u) for u in units]
+    species = sorted({sp for r in readouts for sp, _ in r.terms})
+    weights = np.zeros((len(species), len(readouts)))
+    for j, r in enumerate(readouts):
+        for sp, a in r.terms:
+            weights[species.index(sp), j] += a
+    return species, weights, np.array([r.offset for r in readouts])
+
+
+def _formal_settled(crn, readout: tuple[list[str], np.ndarray, np.ndarray], target: np.ndarray, within: float,
+                    horizon: float) -> float:
+    """The formal CRN's time (roadrunner, from its own start) after which its
+    outputs stay within ``within`` of the forward pass."""
+    import roadrunner
+
+    rr = roadrunner.RoadRunner(to_sbml(crn))
+    times = np.concatenate([[0.0], np.geomspace(horizon / 1e4, horizon, 400)])
+    outputs, weights, offsets = readout
+    res = np.asarray(rr.simulate(times=times, selections=["time", *(f"[{o}]" for o in outputs)]))
+    off = np.flatnonzero(np.max(np.abs(res[:, 1:] @ weights + offsets - target), axis=1) > within)
+    return float(times[min(off[-1] + 1, len(times) - 1)]) if off.size else float(times[1])
+
+
+__all__ = ["Answer", "DEFAULT_TOLERANCE", "dna_answers"]
