@@ -272,7 +272,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     options = Options(input_range=_input_range(args.input_range, "0,1"), seed=args.seed, progress=not args.quiet,
                       copasi_max_reactions=args.copasi_max_reactions,
                       roadrunner_max_reactions=args.roadrunner_max_reactions,
-                      sbml_max_reactions=args.sbml_max_reactions)
+                      sbml_max_reactions=args.sbml_max_reactions, dna=args.dna)
+    if args.dna and not Path(args.dna).is_dir():
+        raise InputError(f"--dna '{args.dna}': no such folder; give the --out folder of crn2sbml dna")
     report = validate(args.model, args.network, options=options, checks=checks, accept_edits=args.accept_edits)
     print(report.summary())
     if args.report:
@@ -500,7 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="above this size, libsbml's consistency check covers a random sample of the reactions "
                    "(about 0.5 ms each), and the report says how many (default 10000; 0: every reaction)")
     v.add_argument("--checks", help="comma-separated subset of the checks (default: all): "
-                   "sbml,structure,fixed_point,convergence,speed,smoothness,agreement")
+                   "sbml,structure,fixed_point,convergence,speed,smoothness,agreement,dna")
+    v.add_argument("--dna", help="a folder crn2sbml dna wrote: the dna check holds its verdict and DNA-level answer "
+                   "to the model (default: NAME_verification.json beside the model, if there)")
     v.add_argument("--accept-edits", action="store_true",
                    help="accept rate constants edited by hand since compile: validate the model as the network it "
                    "now encodes (default: an edited model fails the structure check, listing each edit)")

@@ -276,3 +276,43 @@ def test_a_failed_run_keeps_an_existing_output(designs, xor, tmp_path, capsys):
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert main(["dna", XOR, "--scheme", "lakin2012", "--fuel", "0.5", "--out", str(out), "--quiet"]) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.fixture(scope="module")
+def implemented(tmp_path_factory):
+    """XOR compiled at (1, 0) with its DNA implementation beside it (fuel 100)."""
+    folder = tmp_path_factory.mktemp("xor-dna")
+    assert main(["compile", XOR, "--input", "1,0", "--out", str(folder)]) == 0
+    assert main(["dna", str(folder / "xor.xml"), "--scheme", "lakin2012", "--fuel", "100", "--no-simulate",
+                 "--out", str(folder), "--quiet"]) == 0
+    return folder
+
+
+def test_validate_holds_the_dna_implementation_to_the_network(implemented):
+    from crn2sbml.validate import validate
+
+    report = validate(implemented / "xor.xml", checks=("dna",))
+    (check,) = report.checks
+    assert check.applicable and check.passed, check.reason
+    forward = float(load_network(XOR).forward(np.array([1.0, 0.0]))[0])
+    assert check.figures["forward"] == [pytest.approx(forward)]
+    assert abs(check.figures["dna_readout"][0] - forward) <= check.figures["tolerance"]
+
+
+def test_validate_fails_a_dna_implementation_that_does_not_verify(implemented, tmp_path):
+    import shutil
+
+    from crn2sbml.validate import Options, validate
+
+    for f in implemented.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    path = tmp_path / "xor_verification.json"
+    data = json.loads(path.read_text())
+    data["correct"], data["failed_modules"] = False, ["R_w_L1_u0_i0"]
+    path.write_text(json.dumps(data))
+    (check,) = validate(tmp_path / "xor.xml", checks=("dna",)).checks
+    assert not check.passed and "R_w_L1_u0_i0" in check.reason
+    (empty,) = validate(XOR, checks=("dna",)).checks  # nothing beside it: not applicable
+    assert not empty.applicable
+    (asked,) = validate(XOR, checks=("dna",), options=Options(dna=str(tmp_path / "none"))).checks
+    assert asked.applicable and not asked.passed

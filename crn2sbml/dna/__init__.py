@@ -72,7 +72,8 @@ def dna_design(crn: CRN, scheme: str | Scheme = "lakin2012", *, fuel: float = DE
                                     "verify_whole": system.whole_seconds, "realise": t2 - t1})
 
 
-def verification(design: DnaDesign) -> dict:
+def verification(design: DnaDesign, name: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> dict:
+    """The verdicts, and what ``crn2sbml validate``'s dna check needs to rerun the DNA level."""
     s = design.system
     modules = []
     for e, v in zip(s.enumerated, s.verdicts):
@@ -88,6 +89,9 @@ def verification(design: DnaDesign) -> dict:
                          "history_variants_identified_with_their_signal": s.identified},
         "modules": modules,
         "failed_modules": [m["reaction"] for m in modules if not m["correct"]],
+        **({"dna_level": {"sbml": f"{name or s.crn.name}_dna.xml", "c0_nM": r.c0, "seconds_per_time_unit": r.seconds,
+                          "fuel": r.fuel, "cap_nM": r.cap, "buffer_nM": r.buffer, "tolerance": tolerance}}
+           if (r := design.realisation) is not None else {}),
     }
 
 
@@ -147,7 +151,8 @@ def write_dna(design: DnaDesign, network: Network, out: str | Path, *, name: str
         "enumerated": (f"{name}_enumerated.pil", enumerated_pil(design.system)),
         "sbml": (f"{name}_dna.xml", sbml(design.system, design.realisation)),
         "antimony": (f"{name}_dna.ant", antimony(design.system, design.realisation)),
-        "verification": (f"{name}_verification.json", json.dumps(verification(design), indent=2) + "\n"),
+        "verification": (f"{name}_verification.json",
+                         json.dumps(verification(design, name, tolerance), indent=2) + "\n"),
         "strands": (f"{name}_strands.csv", strands_csv(design.system, design.realisation)),
         "report": (f"{name}_dna.md", report_text(design, answers)),
     }

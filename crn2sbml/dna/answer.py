@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compile import compile_network
+from ..crn import CRN
 from ..network import Network
 from ..emit import to_sbml
 from ..theory import settling_time
@@ -42,40 +43,52 @@ class Answer:
         return self.error <= self.tolerance
 
 
-def dna_answers(system: DnaSystem, real: Realisation, network: Network, inputs: list[list[float]],
-                tolerance: float = DEFAULT_TOLERANCE, points: int = 80) -> list[Answer]:
+def dna_roadrunner(text_or_path: str, c0: float):
+    """roadrunner on a DNA-level SBML (text or path), tolerances in its nM."""
     import roadrunner
 
-    rr = roadrunner.RoadRunner(sbml(system, real))
+    rr = roadrunner.RoadRunner(text_or_path)
     rr.integrator.relative_tolerance = 1e-8
-    rr.integrator.absolute_tolerance = 1e-10 * real.c0
-    outputs, weights, offsets = _readouts(system.crn)
-    signals = [n for n, r in system.roles.items() if r == "signal"]
-    answers = []
-    for x in inputs:
-        crn = compile_network(network, inputs=x, speed=system.crn.speed)
-        start = {s.id: s.initial for s in crn.species}
-        rr.resetAll()
-        for name in signals:
-            rr.setValue(f"init([{sbml_id(name)}])", real.c0 * start[name])
-        rr.reset()
-        forward = np.asarray(network.forward(np.asarray(x, float)), float).reshape(-1)
-        tol = tolerance * max(1.0, float(np.max(np.abs(forward))))
-        horizon = settling_time(network, crn.input_values, crn.speed, tol=1e-6)
-        read_at = _formal_settled(crn, (outputs, weights, offsets), forward, tol / 4, horizon) * real.seconds
-        times = np.unique(np.concatenate([np.geomspace(read_at / 100, HORIZON * read_at, points),
-                                          np.linspace(read_at, HOLD * read_at, 11)]))
-        times = np.concatenate([[0.0], times])
-        res = rr.simulate(times=times, selections=["time", *(f"[{sbml_id(o)}]" for o in outputs)])
-        y = np.asarray(res)[:, 1:] / real.c0 @ weights + offsets
-        k = int(np.searchsorted(times, read_at))
-        good = np.max(np.abs(y - forward), axis=1) <= tol
-        idx = np.flatnonzero(good)
-        held = (times >= read_at) & (times <= HOLD * read_at * (1 + 1e-12))
-        answers.append(Answer(tuple(map(float, x)), tuple(map(float, forward)), tuple(map(float, y[k])), read_at,
-                              float(np.max(np.abs(y[held] - forward))), tol,
-                              float(times[idx[0]]) if idx.size else None, float(times[idx[-1]]) if idx.size else None))
-    return answers
+    rr.integrator.absolute_tolerance = 1e-10 * c0
+    return rr
+
+
+def answer_for(rr, crn: CRN, network: Network, c0: float, seconds: float, tolerance: float = DEFAULT_TOLERANCE,
+               points: int = 80) -> Answer:
+    """The DNA-level answer for the input ``crn`` carries: its signals'
+    starts (times ``c0`` nM) set in ``rr``, read when the formal CRN has
+    settled to a quarter of the tolerance, the error held to HOLD times that."""
+    outputs, weights, offsets = _readouts(crn)
+    start = {s.id: s.initial for s in crn.species}
+    present = set(rr.model.getFloatingSpeciesIds())
+    rr.resetAll()
+    for name, value in start.items():
+        if sbml_id(name) in present:  # a species no reaction uses has no strand
+            rr.setValue(f"init([{sbml_id(name)}])", c0 * value)
+    rr.reset()
+    x = np.asarray(crn.input_values, float)
+    forward = np.asarray(network.forward(x), float).reshape(-1)
+    tol = tolerance * max(1.0, float(np.max(np.abs(forward))))
+    horizon = settling_time(network, x, crn.speed, tol=1e-6)
+    read_at = _formal_settled(crn, (outputs, weights, offsets), forward, tol / 4, horizon) * seconds
+    times = np.unique(np.concatenate([np.geomspace(read_at / 100, HORIZON * read_at, points),
+                                      np.linspace(read_at, HOLD * read_at, 11)]))
+    times = np.concatenate([[0.0], times])
+    res = rr.simulate(times=times, selections=["time", *(f"[{sbml_id(o)}]" for o in outputs)])
+    y = np.asarray(res)[:, 1:] / c0 @ weights + offsets
+    k = int(np.searchsorted(times, read_at))
+    idx = np.flatnonzero(np.max(np.abs(y - forward), axis=1) <= tol)
+    held = (times >= read_at) & (times <= HOLD * read_at * (1 + 1e-12))
+    return Answer(tuple(map(float, x)), tuple(map(float, forward)), tuple(map(float, y[k])), read_at,
+                  float(np.max(np.abs(y[held] - forward))), tol,
+                  float(times[idx[0]]) if idx.size else None, float(times[idx[-1]]) if idx.size else None)
+
+
+def dna_answers(system: DnaSystem, real: Realisation, network: Network, inputs: list[list[float]],
+                tolerance: float = DEFAULT_TOLERANCE) -> list[Answer]:
+    rr = dna_roadrunner(sbml(system, real), real.c0)
+    return [answer_for(rr, compile_network(network, inputs=x, speed=system.crn.speed), network, real.c0,
+                       real.seconds, tolerance) for x in inputs]
 
 
 def _readouts(crn) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -106,4 +119,4 @@ def _formal_settled(crn, readout: tuple[list[str], np.ndarray, np.ndarray], targ
     return float(times[min(off[-1] + 1, len(times) - 1)]) if off.size else float(times[1])
 
 
-__all__ = ["Answer", "DEFAULT_TOLERANCE", "dna_answers"]
+__all__ = ["Answer", "DEFAULT_TOLERANCE", "answer_for", "dna_answers", "dna_roadrunner"]

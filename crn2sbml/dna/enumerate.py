@@ -48,9 +48,15 @@ def enumerate_module(module: Module, scheme: Scheme) -> Enumerated:
     try:
         from peppercornenumerator.enumerator import Enumerator
         from peppercornenumerator.input import read_pil
+        from peppercornenumerator import objects as pepper_objects
     except ImportError:
         raise MissingDependencyError("crn2sbml dna needs peppercorn: pip install 'crn2sbml[dna]'") from None
     start = time.perf_counter()
+    # dsdobjects keeps one process-wide registry of named domains and complexes
+    # (inherited by forked workers): a module is enumerated on its own
+    for kind in (pepper_objects.PepperDomain, pepper_objects.PepperStrand, pepper_objects.PepperComplex,
+                 pepper_objects.PepperMacrostate, pepper_objects.PepperReaction):
+        pepper_objects.clear_singletons(kind)
     pil = module_pil(module, scheme)
     named, _ = read_pil(pil)
     init = list(named.values())

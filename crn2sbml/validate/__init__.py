@@ -10,7 +10,9 @@ included), structure (mass action, inputs only catalysts, exactly the
 construction), fixed_point (checked steady state = forward pass), convergence
 (many inputs x many initial states end at the same positive point),
 speed (settling time per layer against the bound), smoothness (gradients
-three ways and a parameter sweep), agreement (roadrunner, COPASI, numpy)."""
+three ways and a parameter sweep), agreement (roadrunner, COPASI, numpy),
+dna (where crn2sbml dna wrote an implementation: its verdict and its
+DNA-level answer)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ..errors import Crn2SbmlError
 from ..network import Network
 from .agreement import check_agreement
 from .convergence import check_convergence
+from .dna_check import check_dna
 from .fixed_point import check_fixed_point
 from .report import to_html, write_report
 from .result import CheckResult, Plot, Series, ValidationReport
@@ -44,6 +47,7 @@ CHECKS: dict[str, Check] = {
     "speed": check_speed,
     "smoothness": check_smoothness,
     "agreement": check_agreement,
+    "dna": check_dna,
 }
 
 

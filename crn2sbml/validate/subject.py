@@ -50,6 +50,8 @@ class Options:
     # midpoint); the fixed-point and convergence checks already hold every simulator's state
     # to the forward pass on many inputs, and COPASI's import is the fixed part of the cost
     large_model_reactions: int = 1000
+    # a folder crn2sbml dna wrote: the dna check holds it to the model (default: look beside the model)
+    dna: str | None = None
     agreement_inputs: int = 3
     agreement_sample_inputs: int = 1
     copasi_max_reactions: int = 5000
