@@ -328,7 +328,7 @@ def cmd_dna(args: argparse.Namespace) -> int:
                             jobs=args.jobs, progress=lambda k, n, r: bar.update(1, r))
     with activity("simulating the DNA-level network", enabled=not args.quiet):
         paths, answers = write_dna(design, net, args.out, inputs=None if args.no_simulate else inputs,
-                                   tolerance=args.tolerance)
+                                   tolerance=args.tolerance, sequences=args.sequences, seed=args.seed)
     s, r = design.system, design.realisation
     if r is None:
         failed = [v.reaction for v in s.verdicts if not v.correct]
@@ -542,6 +542,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--jobs", type=int, help="worker processes for the modules (default: the cores)")
     d.add_argument("--tolerance", type=float, default=0.1,
                    help="the DNA-level readout's tolerance, a fraction of max(1, |output|) (default 0.1)")
+    d.add_argument("--sequences", action="store_true",
+                   help="design domain sequences (seqwalk) and check the strands with ViennaRNA's DNA parameters: "
+                   "sequence and check columns in NAME_strands.csv")
+    d.add_argument("--seed", type=int, default=0, help="seed of the sequence design (default 0)")
     d.add_argument("--no-simulate", action="store_true", help="skip the DNA-level simulation of the test inputs")
     d.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     d.set_defaults(func=cmd_dna)

@@ -6,6 +6,7 @@ bad input refused before anything is written."""
 from __future__ import annotations
 
 import csv
+import re
 import json
 from collections import Counter
 
@@ -316,3 +317,16 @@ def test_validate_fails_a_dna_implementation_that_does_not_verify(implemented, t
     assert not empty.applicable
     (asked,) = validate(XOR, checks=("dna",), options=Options(dna=str(tmp_path / "none"))).checks
     assert asked.applicable and not asked.passed
+
+
+def test_the_cli_writes_sequences_a_synthesis_order_takes(tmp_path, capsys):
+    pytest.importorskip("seqwalk", reason="pip install 'crn2sbml[dna]'")
+    out = tmp_path / "o"
+    assert main(["dna", XOR, "--scheme", "lakin2012", "--sequences", "--no-simulate", "--out", str(out),
+                 "--quiet"]) == 0
+    rows = list(csv.DictReader((out / "xor_strands.csv").open()))
+    for row in rows:
+        assert re.fullmatch(r"[ACGT]+", row["sequence"]), row
+        assert len(row["sequence"]) == int(row["length_nt"])
+        assert "worst unintended" in row["check"]
+    assert "## Sequences" in (out / "xor_dna.md").read_text()

@@ -132,10 +132,13 @@ def report_text(design: DnaDesign, answers: list[Answer]) -> str:
 
 
 def write_dna(design: DnaDesign, network: Network, out: str | Path, *, name: str | None = None,
-              inputs: list[list[float]] | None = None, tolerance: float = DEFAULT_TOLERANCE) -> tuple[dict[str, Path], list[Answer]]:
+              inputs: list[list[float]] | None = None, tolerance: float = DEFAULT_TOLERANCE,
+              sequences: bool = False, seed: int = 0) -> tuple[dict[str, Path], list[Answer]]:
     """Write NAME.pil, NAME_enumerated.pil, NAME_dna.xml / .ant,
     NAME_verification.json, NAME_strands.csv and NAME_dna.md into ``out``,
-    all or nothing; ``inputs``: the test inputs simulated at the DNA level."""
+    all or nothing; ``inputs``: the test inputs simulated at the DNA level;
+    ``sequences``: domain sequences (seqwalk) and their check (ViennaRNA)
+    in the strands table."""
     name = name or design.system.crn.name
     folder = ensure_dir(out)
     if design.realisation is None:  # a failed verification: its verdicts and what was enumerated, to look into
@@ -146,6 +149,21 @@ def write_dna(design: DnaDesign, network: Network, out: str | Path, *, name: str
                 (stage / file).write_text(text)
         return {k: folder / f for k, (f, _) in texts.items()}, []
     answers = dna_answers(design.system, design.realisation, network, inputs, tolerance) if inputs else []
+    seqs = checks = None
+    summary = ""
+    if sequences:
+        from .sequences import check_design, design_sequences, strand_sequences
+
+        domains = design_sequences(design.system, seed)
+        check = check_design(design.system, domains, seed=seed)
+        seqs, checks = strand_sequences(design.system, domains), check.texts
+        w = check.summary
+        summary = ("\n## Sequences\n\nDomains designed with seqwalk (no k-mer twice, nor its reverse complement; "
+                   "top strands over A/C/T), checked with ViennaRNA (Mathews 2004 DNA parameters, 25 C): worst "
+                   f"self-structure {w['worst_self_mfe']:.1f} kcal/mol ({w['worst_self_strand']}), worst unintended "
+                   f"pairing {w['worst_unintended']:.1f} kcal/mol ({' / '.join(w['worst_unintended_pair'] or ())}), "
+                   f"{w['pairs_checked']} of {w['pairs_unintended']} unintended pairs checked. Per strand: "
+                   "NAME_strands.csv.\n") if w["worst_unintended"] is not None else ""
     texts = {
         "pil": (f"{name}.pil", domain_pil(design.system, design.realisation)),
         "enumerated": (f"{name}_enumerated.pil", enumerated_pil(design.system)),
@@ -153,8 +171,8 @@ def write_dna(design: DnaDesign, network: Network, out: str | Path, *, name: str
         "antimony": (f"{name}_dna.ant", antimony(design.system, design.realisation)),
         "verification": (f"{name}_verification.json",
                          json.dumps(verification(design, name, tolerance), indent=2) + "\n"),
-        "strands": (f"{name}_strands.csv", strands_csv(design.system, design.realisation)),
-        "report": (f"{name}_dna.md", report_text(design, answers)),
+        "strands": (f"{name}_strands.csv", strands_csv(design.system, design.realisation, seqs, checks)),
+        "report": (f"{name}_dna.md", report_text(design, answers) + summary),
     }
     with staged_folder(folder) as stage:
         for file, text in texts.values():
