@@ -45,7 +45,9 @@ def _seqwalk() -> ModuleType:
     try:
         from seqwalk import design
     except ImportError:
-        raise MissingDependencyError(f"DNA sequence design needs seqwalk: {_INSTALL}") from None
+        # seqwalk 0.3.3 declares numpy<2 but runs on numpy 2: installed without its pins
+        raise MissingDependencyError(f"DNA sequence design needs seqwalk: pip install --no-deps 'seqwalk>=0.3.3' "
+                                     f"(with {_INSTALL} for the rest)") from None
     return design
 
 
