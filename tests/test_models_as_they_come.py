@@ -216,8 +216,8 @@ def test_foreign_model_validates_with_the_checks_that_apply(tmp_path, capsys):
     assert code == 0, out + err
     lines = {line.split()[1]: line.split()[0] for line in out.splitlines()[1:] if line.split()[0] in ("ok", "FAIL", "n/a")}
     assert lines == {"sbml": "ok", "structure": "ok", "fixed_point": "ok", "convergence": "n/a", "speed": "n/a",
-                     "smoothness": "n/a", "agreement": "ok"}, out
+                     "smoothness": "n/a", "agreement": "ok", "dna": "n/a"}, out
     data = json.loads((tmp_path / "report" / "report.json").read_text())
     assert data["passed"] is True
-    assert {c["name"] for c in data["checks"] if not c["applicable"]} == {"convergence", "speed", "smoothness"}
+    assert {c["name"] for c in data["checks"] if not c["applicable"]} == {"convergence", "speed", "smoothness", "dna"}
     assert "not checked against a network" in next(c["reason"] for c in data["checks"] if c["name"] == "fixed_point")

@@ -45,9 +45,11 @@ class DnaDesign:
 
 
 def _require_tools() -> None:
+    from .enumerate import peppercorn
+
+    peppercorn()  # the recursion limit kept
     try:
         import crnverifier  # noqa: F401
-        import peppercornenumerator  # noqa: F401
     except ImportError:
         raise MissingDependencyError("crn2sbml dna needs peppercorn and crnverifier: pip install 'crn2sbml[dna]'") \
             from None

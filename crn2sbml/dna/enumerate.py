@@ -4,7 +4,9 @@ network at once does not finish: docs/dna.md)."""
 
 from __future__ import annotations
 
+import sys
 import time
+from types import ModuleType
 from dataclasses import dataclass
 
 from ..errors import MissingDependencyError
@@ -44,19 +46,31 @@ def module_pil(module: Module, scheme: Scheme) -> str:
     return "\n".join(lines) + "\n"
 
 
-def enumerate_module(module: Module, scheme: Scheme) -> Enumerated:
+def peppercorn() -> ModuleType:
+    """peppercornenumerator, imported without its side effect (its utils set
+    the process's recursion limit to 10**6, which turns a deep recursion
+    anywhere else in the process into a C stack overflow), with its
+    registries of named domains and complexes cleared: dsdobjects keeps one
+    per process (inherited by forked workers), so each module starts anew."""
+    limit = sys.getrecursionlimit()
     try:
-        from peppercornenumerator.enumerator import Enumerator
-        from peppercornenumerator.input import read_pil
-        from peppercornenumerator import objects as pepper_objects
+        import peppercornenumerator.enumerator
+        import peppercornenumerator.input
+        from peppercornenumerator import objects
     except ImportError:
         raise MissingDependencyError("crn2sbml dna needs peppercorn: pip install 'crn2sbml[dna]'") from None
+    finally:
+        sys.setrecursionlimit(limit)
+    for kind in (objects.PepperDomain, objects.PepperStrand, objects.PepperComplex, objects.PepperMacrostate,
+                 objects.PepperReaction):
+        objects.clear_singletons(kind)
+    return peppercornenumerator
+
+
+def enumerate_module(module: Module, scheme: Scheme) -> Enumerated:
+    pepper = peppercorn()
+    Enumerator, read_pil = pepper.enumerator.Enumerator, pepper.input.read_pil
     start = time.perf_counter()
-    # dsdobjects keeps one process-wide registry of named domains and complexes
-    # (inherited by forked workers): a module is enumerated on its own
-    for kind in (pepper_objects.PepperDomain, pepper_objects.PepperStrand, pepper_objects.PepperComplex,
-                 pepper_objects.PepperMacrostate, pepper_objects.PepperReaction):
-        pepper_objects.clear_singletons(kind)
     pil = module_pil(module, scheme)
     named, _ = read_pil(pil)
     init = list(named.values())
@@ -89,4 +103,4 @@ def enumerate_module(module: Module, scheme: Scheme) -> Enumerated:
     return Enumerated(module, complexes, tuple(reactions), pil, time.perf_counter() - start)
 
 
-__all__ = ["Enumerated", "PIL_CONCENTRATION", "Reaction", "enumerate_module", "module_pil"]
+__all__ = ["Enumerated", "PIL_CONCENTRATION", "Reaction", "enumerate_module", "module_pil", "peppercorn"]
