@@ -47,28 +47,33 @@ def module_pil(module: Module, scheme: Scheme) -> str:
 
 
 def peppercorn() -> ModuleType:
-    """peppercornenumerator, imported without its side effect (its utils set
+    """peppercornenumerator, imported without its side effect: its utils set
     the process's recursion limit to 10**6, which turns a deep recursion
-    anywhere else in the process into a C stack overflow), with its
-    registries of named domains and complexes cleared: dsdobjects keeps one
-    per process (inherited by forked workers), so each module starts anew."""
+    anywhere else in the process into a C stack overflow."""
     limit = sys.getrecursionlimit()
     try:
         import peppercornenumerator.enumerator
         import peppercornenumerator.input
-        from peppercornenumerator import objects
+        import peppercornenumerator.objects
     except ImportError:
         raise MissingDependencyError("crn2sbml dna needs peppercorn: pip install 'crn2sbml[dna]'") from None
     finally:
         sys.setrecursionlimit(limit)
+    return peppercornenumerator
+
+
+def _fresh_registries(pepper: ModuleType) -> None:
+    """dsdobjects keeps one registry of named domains and complexes per
+    process (inherited by forked workers): each module starts anew."""
+    objects = pepper.objects
     for kind in (objects.PepperDomain, objects.PepperStrand, objects.PepperComplex, objects.PepperMacrostate,
                  objects.PepperReaction):
         objects.clear_singletons(kind)
-    return peppercornenumerator
 
 
 def enumerate_module(module: Module, scheme: Scheme) -> Enumerated:
     pepper = peppercorn()
+    _fresh_registries(pepper)
     Enumerator, read_pil = pepper.enumerator.Enumerator, pepper.input.read_pil
     start = time.perf_counter()
     pil = module_pil(module, scheme)
