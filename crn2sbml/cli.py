@@ -295,7 +295,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RateRangeWarning)
         written, issues = export(net, crn, formats, args.out, inputs=inputs, scale=scale,
-                                 chemistry=args.chemistry, report=args.report, volume=args.volume)
+                                 chemistry=args.chemistry, report=args.report, volume=args.volume, dna=args.dna)
     for w in caught:
         print(f"crn2sbml: warning: {w.message}", file=sys.stderr)
     print(f"{net.name}: exported {', '.join(formats)} ({len(crn.species)} species, {len(crn.reactions)} reactions; "
@@ -523,17 +523,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--speed", type=float, help="override the speed factor kappa")
     e.add_argument("--volume", type=float, help="reaction volume in litres, added to the sheet's Gillespie table (e.g. 1e-15)")
     e.add_argument("--report", help="a validation report file (report.json or report.html) to put in the OMEX archive")
+    e.add_argument("--dna", metavar="DIR",
+                   help="a folder written by crn2sbml dna: the sheet gains its strands and verdict")
     e.set_defaults(func=cmd_export)
 
-    from .dna import known_schemes
+    from .dna.schemes import get_scheme, known_schemes
 
     d = sub.add_parser("dna", help="a verified DNA strand-displacement implementation: PIL, DNA-level SBML, strands")
     d.add_argument("model", help="network JSON file, or an SBML file written by crn2sbml compile")
     d.add_argument("--scheme", required=True, help=f"translation scheme: {', '.join(known_schemes())}")
     d.add_argument("--out", required=True, help="output folder (created if needed)")
-    d.add_argument("--fuel", type=float, default=30.0,
+    d.add_argument("--fuel", type=float, default=None,
                    help="gates and fuel strands at up to this many times the largest signal, buffers at this many "
-                   "times that (default 30)")
+                   "times that (default: the scheme's, "
+                   + ", ".join(f"{n} {get_scheme(n).fuel:g}" for n in known_schemes()) + ")")
     d.add_argument("--inputs", help="test inputs simulated at the DNA level, ';'-separated, e.g. '1,0;0,1' "
                    "(default: unit vectors, all ones)")
     d.add_argument("--concentration-unit", default="10nM", help="one formal concentration unit (default 10nM)")

@@ -2,7 +2,7 @@
 module (one per formal reaction), enumerated by peppercorn, verified by
 crnverifier, with concentrations that realise the formal rate constants.
 
-    design = dna_design(crn, "lakin2012", fuel=30, c0=10)   # nM per formal unit
+    design = dna_design(crn, "lakin2012", c0=10)     # nM per formal unit; fuel: the scheme's
     design.correct                                         # every module and the composition
     write_dna(design, network, "build/xor-dna")            # PIL, SBML, Antimony, verdicts, strands
 
@@ -24,7 +24,7 @@ from ..errors import MissingDependencyError
 from ..network import Network
 from .answer import DEFAULT_TOLERANCE, Answer, dna_answers
 from .emit import antimony, domain_pil, enumerated_pil, sbml, strands_csv
-from .realise import DEFAULT_FUEL, Realisation, check_fuel, realise
+from .realise import MAX_CONCENTRATION, Realisation, check_fuel, realise
 from .schemes import FORMS, Scheme, get_scheme, known_schemes
 from .system import DnaSystem, build, plan
 
@@ -55,13 +55,15 @@ def _require_tools() -> None:
             from None
 
 
-def dna_design(crn: CRN, scheme: str | Scheme = "lakin2012", *, fuel: float = DEFAULT_FUEL, c0: float = 10.0,
+def dna_design(crn: CRN, scheme: str | Scheme = "lakin2012", *, fuel: float | None = None, c0: float = 10.0,
                seconds: float | None = None, jobs: int | None = None,
                progress: Callable[[int, int, str], None] | None = None) -> DnaDesign:
     """Translate, enumerate and verify every module, compose them and choose
     the concentrations (``c0``: nM per formal concentration unit;
-    ``seconds``: s per formal time unit, or the fastest the fuel allows)."""
+    ``seconds``: s per formal time unit, or the fastest the fuel allows;
+    ``fuel``: the excess over the largest signal, default the scheme's)."""
     sch = get_scheme(scheme) if isinstance(scheme, str) else scheme
+    fuel = sch.fuel if fuel is None else fuel
     plan(crn, sch)  # a refused form fails before any tool runs
     check_fuel(fuel, crn, c0)
     _require_tools()
@@ -92,7 +94,11 @@ def verification(design: DnaDesign, name: str | None = None, tolerance: float = 
         "modules": modules,
         "failed_modules": [m["reaction"] for m in modules if not m["correct"]],
         **({"dna_level": {"sbml": f"{name or s.crn.name}_dna.xml", "c0_nM": r.c0, "seconds_per_time_unit": r.seconds,
-                          "fuel": r.fuel, "cap_nM": r.cap, "buffer_nM": r.buffer, "tolerance": tolerance}}
+                          "fuel": r.fuel, "cap_nM": r.cap, "buffer_nM": r.buffer, "tolerance": tolerance,
+                          "input_total_per_free": r.totals,
+                          "modules": [{"reaction": m.reaction, "gates_nM": m.level, "own_buffers_nM": m.private,
+                                       "realised_over_target": m.achieved / m.target if m.target else None}
+                                      for m in r.rates]}}
            if (r := design.realisation) is not None else {}),
     }
 
@@ -108,14 +114,22 @@ def report_text(design: DnaDesign, answers: list[Answer]) -> str:
              "", "## How the formal rate constants are realised", "",
              f"One formal concentration unit is {r.c0:g} nM of a signal strand; one formal time unit is "
              f"{r.seconds:.4g} s ({r.seconds / 3600:.3g} h). peppercorn fixes every DNA-level rate constant; "
-             f"each module's gates and fuel strands are supplied at the level whose quasi-steady-state rate equals "
-             f"the formal k, at most {r.cap:.4g} nM (--fuel {r.fuel:g} times the largest signal); every buffer "
-             f"strand at {r.buffer:.4g} nM, so a gate's first step holds at most 1/{r.fuel:g} of a reactant.", "",
-             "| module | reaction | order | formal k | gate and fuel level (nM) | realised / target |",
-             "|---|---|---|---|---|---|"]
+             f"each module has two knobs, set so that its quasi-steady-state rate equals the formal k. Its gates and "
+             f"fuel strands stay at the cap, {r.cap:.4g} nM (--fuel {r.fuel:g} times the largest signal), so a steady "
+             f"flux does not spend them; a faster module is slowed by raising its own buffer strands (those no other "
+             f"module binds) from {r.buffer:.4g} nM up to {MAX_CONCENTRATION:.0e} nM, and only past that are its "
+             f"gates lowered. Shared buffer strands sit at {r.buffer:.4g} nM, so a gate's first step holds at most "
+             f"1/{r.fuel:g} of a reactant.", ""]
+    if r.totals:
+        lines += ["Gates hold some of every reactant; an input, which no reaction changes, is supplied at its value "
+                  "times (total per free strand): " + ", ".join(f"{s} {v:.4f}" for s, v in sorted(r.totals.items()))
+                  + ", so that its free strands stand at its value.", ""]
+    lines += ["| module | reaction | order | formal k | gates and fuels (nM) | own buffers (nM) | realised / target |",
+              "|---|---|---|---|---|---|---|"]
     for m in r.rates:
         ratio = m.achieved / m.target if m.target else float("nan")
-        lines.append(f"| {m.module} | {m.reaction} | {m.order} | {m.formal:.6g} | {m.level:.4g} | {ratio:.6f} |")
+        lines.append(f"| {m.module} | {m.reaction} | {m.order} | {m.formal:.6g} | {m.level:.4g} | {m.private:.4g} | "
+                     f"{ratio:.6f} |")
     if answers:
         lines += ["", "## The answer at the DNA level (roadrunner on the DNA-level SBML)", "",
                   "The fuel is finite: the readout (free output strands / c0) is a plateau, read when the formal CRN "

@@ -25,6 +25,7 @@ from .system import DnaSystem
 DEFAULT_TOLERANCE = 0.1  # of max(1, |forward|): the DNA-level readout's stated tolerance (--tolerance)
 HORIZON = 10.0  # simulate up to this many read times
 HOLD = 2.0  # the error is the worst from the read time to this many times it
+READ_WITHIN = 0.25  # read when the formal CRN is within this share of the tolerance (0.1 measured worse)
 
 
 @dataclass(frozen=True)
@@ -54,23 +55,25 @@ def dna_roadrunner(text_or_path: str, c0: float):
 
 
 def answer_for(rr, crn: CRN, network: Network, c0: float, seconds: float, tolerance: float = DEFAULT_TOLERANCE,
-               points: int = 80) -> Answer:
+               points: int = 80, totals: dict[str, float] | None = None) -> Answer:
     """The DNA-level answer for the input ``crn`` carries: its signals'
-    starts (times ``c0`` nM) set in ``rr``, read when the formal CRN has
-    settled to a quarter of the tolerance, the error held to HOLD times that."""
+    starts (times ``c0`` nM, and an input's times the strands supplied per
+    free one, ``totals``) set in ``rr``, read when the formal CRN has settled
+    to READ_WITHIN of the tolerance, the error held to HOLD times that."""
+    totals = totals or {}
     outputs, weights, offsets = _readouts(crn)
     start = {s.id: s.initial for s in crn.species}
     present = set(rr.model.getFloatingSpeciesIds())
     rr.resetAll()
     for name, value in start.items():
         if sbml_id(name) in present:  # a species no reaction uses has no strand
-            rr.setValue(f"init([{sbml_id(name)}])", c0 * value)
+            rr.setValue(f"init([{sbml_id(name)}])", c0 * value * totals.get(name, 1.0))
     rr.reset()
     x = np.asarray(crn.input_values, float)
     forward = np.asarray(network.forward(x), float).reshape(-1)
     tol = tolerance * max(1.0, float(np.max(np.abs(forward))))
     horizon = settling_time(network, x, crn.speed, tol=1e-6)
-    read_at = _formal_settled(crn, (outputs, weights, offsets), forward, tol / 4, horizon) * seconds
+    read_at = _formal_settled(crn, (outputs, weights, offsets), forward, READ_WITHIN * tol, horizon) * seconds
     times = np.unique(np.concatenate([np.geomspace(read_at / 100, HORIZON * read_at, points),
                                       np.linspace(read_at, HOLD * read_at, 11)]))
     times = np.concatenate([[0.0], times])
@@ -88,7 +91,7 @@ def dna_answers(system: DnaSystem, real: Realisation, network: Network, inputs: 
                 tolerance: float = DEFAULT_TOLERANCE) -> list[Answer]:
     rr = dna_roadrunner(sbml(system, real), real.c0)
     return [answer_for(rr, compile_network(network, inputs=x, speed=system.crn.speed), network, real.c0,
-                       real.seconds, tolerance) for x in inputs]
+                       real.seconds, tolerance, totals=real.totals) for x in inputs]
 
 
 def _readouts(crn) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -3,33 +3,41 @@
 peppercorn fixes every DNA-level rate constant (one toehold length, one
 branch length). What is left to choose is the concentrations: one formal
 concentration unit is ``c0`` nM of a signal, one formal time unit is
-``seconds`` s, and each module's gates and fuel strands sit at one level
-L_i. A module's effective rate constant follows from its enumerated
-reactions by the quasi-steady state of its intermediates (signals, fuels and
-buffers held, signals dilute): ``effective_rate``. L_i is solved so that it
-equals the formal k_i restated in nM and s. No level exceeds the cap,
-``fuel`` times the largest signal, and the time unit is the fastest for
-which that holds; buffers (shared per species) sit at ``fuel`` times the
-cap, so a gate's first step holds at most 1/fuel of a reactant. The
-trade-off is the scheme's: with one toehold length, a bimolecular module is
-at most q/fuel fast, so the time unit grows with the fuel while the error
-from held reactants and spent gates shrinks.
+``seconds`` s. A module's effective rate constant follows from its
+enumerated reactions by the quasi-steady state of its intermediates
+(signals, fuels and buffers held, signals dilute): ``effective_rate``.
+
+Each module has two knobs. Its gates and fuel strands sit at a level L_i,
+at most the cap (``fuel`` times the largest signal); every gate binds two
+strands at least (schemes/base.py), and the strand its last reversible
+binding displaces is the module's own buffer, at P_i. Shared buffers sit
+at ``fuel`` times the cap, so a gate's first step holds at most 1/fuel of a
+reactant. The time unit is the fastest at which every module reaches its
+formal k_i (restated in nM and s) with its gates at the cap and its own
+buffers at the shared level; a faster module is then slowed by raising P_i
+(up to 1 mM), its gates staying at the cap, so that a steady flux does not
+spend them; only past 1 mM is L_i lowered. What the gates hold of a formal
+species is read through crnverifier's interpretation (``holding``): an
+input, which no reaction changes, is supplied at its value times one plus
+that share, so that its free strands stand at the value (``totals``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from ..errors import InputError, UnsupportedError
 from ..crn import CRN
-from .system import DnaSystem
+from .system import DnaSystem, reaction_species
 
-DEFAULT_FUEL = 30.0  # fuel excess over the largest signal (--fuel)
 MAX_CONCENTRATION = 1e6  # nM (1 mM): no design asks a test tube for more of one strand
 SIGNAL_PROBE = 1e-6  # signals at this fraction of the floor when a module's rate is measured
+LEVEL_SLACK = 1e-3  # the quasi-steady solve's noise (about 1e-7) is no reason to refuse a level at the cap
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class ModuleRate:
     target: float  # k_i in nM and s
     level: float  # nM: the module's gates and fuel strands
     achieved: float  # effective_rate at that level
+    private: float  # nM: the module's own buffer strands
 
 
 @dataclass
@@ -52,27 +61,34 @@ class Realisation:
     buffer: float  # nM: every buffer strand
     initial: dict[str, float]  # nM, every signal, fuel and buffer
     rates: list[ModuleRate]
+    totals: dict[str, float] = field(default_factory=dict)  # input -> strands supplied per free strand
 
     @property
     def largest(self) -> float:
         return max(self.initial.values())
 
 
-def _held(system: DnaSystem, module: int, level: float, buffer: float, signal: float) -> dict[str, float]:
+def _held(system: DnaSystem, module: int, level: float, buffer: float, signal: float,
+          private: float) -> dict[str, float]:
     """What the quasi-steady state holds fixed: every signal and buffer, and the module's fuels."""
-    out = {x: signal if system.roles.get(x) == "signal" else buffer
-           for r in system.module_reactions(module) for x in r.reactants
-           if system.roles.get(x) in ("signal", "buffer")}
+    own = set(system.private.get(module, ()))
+    out = {}
+    for r in system.module_reactions(module):
+        for x in r.reactants:
+            role = system.roles.get(x)
+            if role == "signal":
+                out[x] = signal
+            elif role == "buffer":
+                out[x] = private if x in own else buffer
     out.update({name: level for name in system.module_fuels(module)})
     return out
 
 
-def effective_rate(system: DnaSystem, module: int, level: float, buffer: float, signal: float) -> float:
-    """The module's formal rate constant at the DNA level (1/s, 1/(nM s) or
-    nM/s by order): the rate of its formal reaction at the quasi-steady state
-    of its intermediates, divided by the signals' mass-action term."""
-    m = system.modules[module]
-    held = _held(system, module, level, buffer, signal)
+def _quasi_steady(system: DnaSystem, module: int, level: float, buffer: float, signal: float,
+                  private: float) -> tuple[dict[str, float], dict[str, float]]:
+    """The held species and every species' level at the quasi-steady state
+    of the module's intermediates (linear in them: signals dilute)."""
+    held = _held(system, module, level, buffer, signal, private)
     reactions = system.module_reactions(module)
     free = sorted({x for r in reactions for x in r.reactants if x not in held})
     index = {x: k for k, x in enumerate(free)}
@@ -95,20 +111,43 @@ def effective_rate(system: DnaSystem, module: int, level: float, buffer: float, 
                 a[index[p], j] += c
     level_of = dict(held)
     if free:
-        try:
-            x = np.linalg.lstsq(a, -b, rcond=None)[0]
-        except np.linalg.LinAlgError:  # pragma: no cover - lstsq does not raise on singular systems
-            x = np.zeros(len(free))
+        x = np.linalg.lstsq(a, -b, rcond=None)[0]
         level_of.update({name: max(float(v), 0.0) for name, v in zip(free, x)})
+    return held, level_of
+
+
+def effective_rate(system: DnaSystem, module: int, level: float, buffer: float, signal: float,
+                   private: float | None = None) -> float:
+    """The module's formal rate constant at the DNA level (1/s, 1/(nM s) or
+    nM/s by order): the rate of its formal reaction at the quasi-steady state
+    of its intermediates, divided by the signals' mass-action term.
+    ``private``: its own buffers' level (default: the shared ``buffer``)."""
+    m = system.modules[module]
+    _, level_of = _quasi_steady(system, module, level, buffer, signal, buffer if private is None else private)
     # the formal reaction's net change of one species it changes
     net = {s: m.products.count(s) - m.reactants.count(s) for s in set(m.reactants) | set(m.products)}
     species, nu = max(net.items(), key=lambda kv: (abs(kv[1]), kv[0]))
     rate = 0.0
-    for r in reactions:
+    for r in system.module_reactions(module):
         change = r.products.count(species) - r.reactants.count(species)
         if change:
             rate += change * r.rate * math.prod(level_of.get(x, 0.0) for x in r.reactants)
     return rate / nu / signal ** len(m.reactants)
+
+
+def holding(system: DnaSystem, rates: list[ModuleRate], buffer: float, probe: float) -> dict[str, float]:
+    """Per formal species, the strands the modules' intermediates hold per
+    free strand (dilute signals), each intermediate read as the formal
+    species crnverifier's interpretation gives it."""
+    share: Counter[str] = Counter()
+    for m in rates:
+        held, level_of = _quasi_steady(system, m.module, m.level, buffer, probe, m.private)
+        stands_for = system.verdicts[m.module].interpretation
+        for name, value in level_of.items():
+            if name not in held:
+                for formal, n in Counter(stands_for.get(name, [])).items():
+                    share[formal] += n * value / probe
+    return dict(share)
 
 
 def check_fuel(fuel: float, crn: CRN, c0: float) -> tuple[float, float]:
@@ -125,10 +164,12 @@ def check_fuel(fuel: float, crn: CRN, c0: float) -> tuple[float, float]:
     return cap, buffer
 
 
-def realise(system: DnaSystem, *, c0: float, fuel: float = DEFAULT_FUEL, seconds: float | None = None) -> Realisation:
+def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
+            seconds: float | None = None) -> Realisation:
     """Concentrations (and, unless given, the time unit) that realise every
-    formal rate constant; see the module docstring."""
+    formal rate constant; ``fuel``: default the scheme's. See the module docstring."""
     crn = system.crn
+    fuel = system.scheme.fuel if fuel is None else fuel
     cap, buffer = check_fuel(fuel, crn, c0)
     params = crn.parameter_index
     probe = SIGNAL_PROBE * cap
@@ -146,41 +187,77 @@ def realise(system: DnaSystem, *, c0: float, fuel: float = DEFAULT_FUEL, seconds
     rates, initial = [], {}
     for i, m in enumerate(system.modules):
         goal = restated[i] / seconds
-        level = _solve_level(system, i, goal, cap, buffer, probe, at_cap[i])
-        if level > cap * (1 + 1e-6):
+        level, private = _solve(system, i, goal, cap, buffer, probe, at_cap[i])
+        if level > cap * (1 + LEVEL_SLACK):
             raise InputError(
                 f"module {m.reaction}: realising k = {formal[i]:g} in a time unit of {seconds:g} s needs its gates "
                 f"at {level:.3g} nM, above {cap:.3g} nM (--fuel times the largest signal); choose a longer --time-unit")
+        level = min(level, cap)
         rates.append(ModuleRate(i, m.reaction, orders[i], formal[i], goal, level,
-                                effective_rate(system, i, level, buffer, probe)))
+                                effective_rate(system, i, level, buffer, probe, private), private))
         for name in system.module_fuels(i):
             initial[name] = level
+    own = {name: r.private for r in rates for name in system.private.get(r.module, ())}
     for name, role in system.roles.items():
         if role == "buffer":
-            initial[name] = buffer
+            initial[name] = own.get(name, buffer)
+    totals = _totals(system, rates, buffer, probe)
     values = {s.id: s.initial for s in crn.species}
     for name, role in system.roles.items():
         if role == "signal":
-            initial[name] = c0 * values[name]
-    return Realisation(c0, seconds, fuel, cap, buffer, initial, rates)
+            initial[name] = c0 * values[name] * totals.get(name, 1.0)
+    return Realisation(c0, seconds, fuel, cap, buffer, initial, rates, totals)
 
 
-def _solve_level(system: DnaSystem, i: int, goal: float, cap: float, buffer: float, probe: float,
-                 at_cap: float) -> float:
-    """The level at which the module's effective rate is ``goal``: bisection
-    in log space below the cap (the rate grows with the level)."""
-    if goal <= 0:
-        return 0.0
-    if goal >= at_cap:
-        return cap * goal / at_cap
-    lo, hi = math.log(cap) - 60.0, math.log(cap)
+def _totals(system: DnaSystem, rates: list[ModuleRate], buffer: float, probe: float) -> dict[str, float]:
+    """Strands supplied per free strand of each input (a species no reaction
+    changes): what the gates hold of it is made up for."""
+    changed = set()
+    for r in system.crn.reactions:
+        reactants, products = reaction_species(system.crn, r)
+        net = Counter(products)
+        net.subtract(reactants)
+        changed |= {s for s, n in net.items() if n}
+    share = holding(system, rates, buffer, probe)
+    return {s: 1.0 + share.get(s, 0.0) for s, role in system.roles.items() if role == "signal" and s not in changed}
+
+
+def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
+    """The boundary in log space where ``below`` turns false (true at lo, false at hi)."""
     for _ in range(60):
         mid = (lo + hi) / 2
-        if effective_rate(system, i, math.exp(mid), buffer, probe) < goal:
+        if below(mid):
             lo = mid
         else:
             hi = mid
     return math.exp(hi)
 
 
-__all__ = ["DEFAULT_FUEL", "check_fuel", "MAX_CONCENTRATION", "ModuleRate", "Realisation", "effective_rate", "realise"]
+def _solve(system: DnaSystem, i: int, goal: float, cap: float, buffer: float, probe: float,
+           at_cap: float) -> tuple[float, float]:
+    """The module's gate level and own-buffer level that give it the rate
+    ``goal``: own buffers raised first (gates kept at the cap), the level
+    lowered only once they are at MAX_CONCENTRATION."""
+    if goal <= 0:
+        return 0.0, buffer
+    if goal >= at_cap or not system.private.get(i):
+        return _solve_level(system, i, goal, cap, buffer, probe, at_cap, buffer), buffer
+    slowest = effective_rate(system, i, cap, buffer, probe, MAX_CONCENTRATION)
+    if slowest <= goal:  # the rate falls as the module's own buffers grow
+        rate = lambda u: effective_rate(system, i, cap, buffer, probe, math.exp(u))  # noqa: E731
+        return cap, _bisect(lambda u: rate(u) > goal, math.log(buffer), math.log(MAX_CONCENTRATION))
+    return _solve_level(system, i, goal, cap, buffer, probe, slowest, MAX_CONCENTRATION), MAX_CONCENTRATION
+
+
+def _solve_level(system: DnaSystem, i: int, goal: float, cap: float, buffer: float, probe: float,
+                 at_cap: float, private: float) -> float:
+    """The gate level at which the module's effective rate is ``goal``: below
+    the cap by bisection in log space (the rate grows with the level)."""
+    if goal >= at_cap:
+        return cap * goal / at_cap
+    return _bisect(lambda u: effective_rate(system, i, math.exp(u), buffer, probe, private) < goal,
+                   math.log(cap) - 60.0, math.log(cap))
+
+
+__all__ = ["check_fuel", "holding", "LEVEL_SLACK", "MAX_CONCENTRATION", "ModuleRate", "Realisation",
+           "effective_rate", "realise"]

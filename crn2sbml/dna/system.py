@@ -6,7 +6,9 @@ Composition: a module's DNA species keep module-unique names, except the
 signals (one strand per formal species, shared by every module that uses
 it), the buffer strands a scheme shares per species, and the released
 history variants of a signal, which are identified with it (``verify.variants``:
-they differ only in a history domain no other module binds). The whole
+they differ only in a history domain no other module binds). A buffer only
+one module uses is that module's own (``private``): its level is a knob on
+that module's rate alone. The whole
 system's verdict is crnverifier's modular CRN bisimulation over the modules.
 """
 
@@ -54,6 +56,7 @@ class DnaSystem:
     module_of: dict[str, int] = field(default_factory=dict)  # fuels and intermediates -> their module
     reactions: list[DnaReaction] = field(default_factory=list)
     identified: int = 0  # released history variants identified with their signal
+    private: dict[int, list[str]] = field(default_factory=dict)  # module -> the buffers only it uses
 
     @property
     def correct(self) -> bool:
@@ -161,6 +164,14 @@ def _compose(system: DnaSystem) -> None:
             system.reactions.append(DnaReaction(tuple(same.get(x, x) for x in r.reactants),
                                                 tuple(same.get(x, x) for x in r.products), r.rate * factor,
                                                 e.module.index))
+    users: dict[str, set[int]] = {}
+    for r in system.reactions:
+        for x in (*r.reactants, *r.products):
+            if system.roles.get(x) == "buffer":
+                users.setdefault(x, set()).add(r.module)
+    for name, modules in sorted(users.items()):
+        if len(modules) == 1:
+            system.private.setdefault(next(iter(modules)), []).append(name)
 
 
 __all__ = ["DnaReaction", "DnaSystem", "build", "plan", "reaction_species"]

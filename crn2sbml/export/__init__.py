@@ -19,6 +19,7 @@ from ..crn import CRN
 from ..errors import InputError
 from ..formats import EXPORT, get_output_format, output_formats
 from ..network import Network
+from .dna_section import DnaSection, load_dna_section
 from .units import CHEMISTRIES, RateIssue, UnitScale, check_rates, check_volume, get_chemistry
 
 
@@ -38,6 +39,7 @@ class ExportContext:
     report: Path | None = None
     volume: float | None = None  # litres, for the Gillespie table of the sheet
     t_end: float = field(default=0.0)  # settling time in model units (set by export)
+    dna: DnaSection | None = None  # a verified DNA design: the sheet gains its strands and verdict
 
 
 # writes its files into the stage folder and returns their names
@@ -60,10 +62,12 @@ def default_inputs(network: Network) -> list[np.ndarray]:
 
 def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | os.PathLike[str], *,
            inputs: list | None = None, scale: UnitScale = UnitScale(), chemistry: str = "dsd",
-           report: str | os.PathLike[str] | None = None, volume: float | None = None) -> tuple[dict[str, list[Path]], list[RateIssue]]:
+           report: str | os.PathLike[str] | None = None, volume: float | None = None,
+           dna: DnaSection | str | os.PathLike[str] | None = None) -> tuple[dict[str, list[Path]], list[RateIssue]]:
     """Write each format into ``out_dir``; returns the files per format and the
-    rate-range issues (also issued as RateRangeWarning). Arguments are checked
-    before the folder is touched."""
+    rate-range issues (also issued as RateRangeWarning). ``dna``: a folder
+    ``crn2sbml dna`` wrote for this model (or its loaded DnaSection), for the
+    sheet's DNA section. Arguments are checked before the folder is touched."""
     from ..compile import start_at_bound
     from ..theory import settling_time
 
@@ -72,6 +76,12 @@ def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | 
     crn = start_at_bound(crn, network)
     exporters = {f: get_exporter(f) for f in formats}
     get_chemistry(chemistry)
+    if dna is not None:
+        if "sheet" not in exporters:  # only the sheet has a DNA section; silently ignoring it would mislead
+            raise InputError(f"--dna goes with --format sheet (the formats given: {', '.join(formats) or 'none'}); "
+                             "add sheet to --format or drop --dna")
+        if not isinstance(dna, DnaSection):
+            dna = load_dna_section(dna, crn.name)
     if volume is not None:
         check_volume(volume)
     if report is not None:
@@ -85,7 +95,7 @@ def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | 
         crn.with_inputs(x)  # checks signs and ranges
     t_end = max(settling_time(network, crn.with_inputs(x).input_values, crn.speed, tol=1e-9) for x in xs)
     ctx = ExportContext(network, crn, tuple(np.asarray(x, float) for x in xs), scale, chemistry,
-                        Path(report) if report else None, volume, t_end)
+                        Path(report) if report else None, volume, t_end, dna)
     issues = check_rates(crn, scale, chemistry)
     if issues:
         lines = "; ".join(i.describe() for i in issues[:5])
@@ -100,5 +110,5 @@ def export(network: Network, crn: CRN, formats: tuple[str, ...], out_dir: str | 
     return written, issues
 
 
-__all__ = ["CHEMISTRIES", "EXPORTERS", "ExportContext", "RateRangeWarning", "UnitScale", "check_rates",
-           "default_inputs", "export", "get_exporter"]
+__all__ = ["CHEMISTRIES", "EXPORTERS", "DnaSection", "ExportContext", "RateRangeWarning", "UnitScale", "check_rates",
+           "default_inputs", "export", "get_exporter", "load_dna_section"]

@@ -2,7 +2,8 @@
 Species with role and initial concentration, reactions with rates in nM and
 seconds and the plausibility verdict, expected outputs for the test inputs,
 the settling time, counts, Gillespie accuracy against molecule numbers and
-accuracy against rate spread."""
+accuracy against rate spread; with a DNA design (``crn2sbml export --dna``),
+its verdict and the strands to order (crn2sbml.export.dna_section)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 from ..crn import CRN
 from ..network import Network
 from ..simulate.numpy_backend import NumpySimulator
+from .dna_section import DnaSection, dna_parts
 from .robustness import RobustnessRow, robustness_table
 from .stochastic import StochasticRow, accuracy_table
 from .units import AVOGADRO, RateIssue, UnitScale, check_rates, rate_table
@@ -69,7 +71,8 @@ def _readout_rows(network: Network, crn: CRN, inputs: list[np.ndarray], t_end: f
 
 
 def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: UnitScale, chemistry: str,
-                t_end: float, folder: Path, options: SheetOptions = SheetOptions()) -> list[RateIssue]:
+                t_end: float, folder: Path, options: SheetOptions = SheetOptions(),
+                dna: DnaSection | None = None) -> list[RateIssue]:
     from ..plots import pyplot
 
     plt = pyplot("the hand-off sheet")
@@ -155,6 +158,7 @@ def write_sheet(network: Network, crn: CRN, inputs: list[np.ndarray], scale: Uni
         _table(["log-normal spread", "RMS error", "max error", "samples"],
                [[r.spread, r.rms_error, r.max_error, r.samples] for r in robust]),
         img.format("robustness", rb_png),
+        *(dna_parts(dna, scale) if dna is not None else []),
         "</body></html>",
     ]
     (folder / f"{name}_sheet.html").write_text("\n".join(parts), encoding="utf-8")

@@ -68,6 +68,6 @@ def sheet(ctx: ExportContext, stage: Path) -> list[str]:
     if ctx.volume is not None:
         n = molecules_per_unit(ctx.scale, ctx.volume)
         options = SheetOptions(molecules=tuple(sorted({*options.molecules, n})))
-    write_sheet(ctx.network, ctx.crn, list(ctx.inputs), ctx.scale, ctx.chemistry, ctx.t_end, stage, options)
+    write_sheet(ctx.network, ctx.crn, list(ctx.inputs), ctx.scale, ctx.chemistry, ctx.t_end, stage, options, ctx.dna)
     base = ctx.crn.name
     return [f"{base}_sheet.html"] + [f"{base}_{t}.csv" for t in ("species", "reactions", "outputs", "stochastic", "robustness")]

@@ -64,7 +64,7 @@ def check_dna(subject: Subject, options: Options) -> CheckResult:
         return CheckResult("dna", False, f"the DNA implementation in {path.parent} is of another network: no strand "
                            f"for {', '.join(missing)}", figures)
     a = answer_for(rr, subject.crn, subject.network, level["c0_nM"], level["seconds_per_time_unit"],
-                   level["tolerance"])
+                   level["tolerance"], totals=level.get("input_total_per_free", {}))
     figures.update({"input": list(a.inputs), "forward": list(a.forward), "dna_readout": list(a.dna),
                     "read_at_s": a.read_at, "error_held_to_2x": a.error, "tolerance": a.tolerance})
     verdict = "within" if a.ok else "NOT within"

@@ -77,6 +77,8 @@ class Scheme:
     # strands a module's first step releases and its reverse takes back:
     # supplied in excess they buffer that step, and no firing consumes them
     buffers: ClassVar[tuple[str, ...]] = ()
+    # default fuel excess over the largest signal (--fuel): measured per scheme (docs/dna.md)
+    fuel: ClassVar[float] = 30.0
 
     def is_buffer(self, name: str) -> bool:
         return name.startswith(self.buffers) if self.buffers else False
@@ -95,10 +97,20 @@ class Scheme:
         raise NotImplementedError
 
     def module(self, index: int, reaction: str, reactants: Sequence[str], products: Sequence[str]) -> Module:
+        """The module's complexes. A gate of a reaction of order 0 or 1 also
+        binds fuel signals (``src``/``aux``, supplied in excess), after its
+        reactant, so that it binds two strands in all: a strand its first
+        bindings displace then belongs to this module alone, and supplying
+        more of it slows this module without touching the others
+        (realise.py). (A fuel bound before the reactant would make an
+        intermediate from fuels alone, and crnverifier's search of ``Y ->
+        2Y`` would not end.)"""
         form = reaction_form(reactants, products)
         signals = [self.signal(s) for s in dict.fromkeys([*reactants, *products])]
+        extra = [f"src{index}", f"aux{index}"][len(reactants):2]
+        fuels = [Complex(name, (c := self.signal(name)).strands, c.structure, "fuel") for name in extra]
         return Module(index, reaction, tuple(reactants), tuple(products), form,
-                      tuple(signals + self.gates(index, reactants, products)))
+                      tuple(signals + fuels + self.gates(index, [*reactants, *extra], products)))
 
 
 __all__ = ["FORMS", "Module", "Scheme", "reaction_form"]

@@ -8,7 +8,8 @@ toehold, f_S: S's branch domain). The gate holds each reactant's ``f_S t``
 and each product's ``i t f_P`` (i: a fresh history domain) on one bottom
 strand ending in an open toehold ``t*``: the reactants bind and displace in
 turn, then the fuel strand ``t i_1 t ... i_n t`` releases the products. A
-reaction without products releases a strand of the inert branch ``g``."""
+reaction without products releases a strand of the inert branch ``g``. The
+toehold the fuel strand binds is the module's own (``tu_i``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ INERT = "g"  # the branch domain of the waste strand a reaction without products
 class Lakin2012(Scheme):
     name = "lakin2012"
     buffers = ("back_",)
+    fuel = 60.0
     citation = "Lakin, Youssef, Cardelli, Phillips, J. R. Soc. Interface 9:470-486 (2012), Fig. 5, 3-domain variant"
 
     def signal(self, species: str) -> Complex:
@@ -34,9 +36,13 @@ class Lakin2012(Scheme):
     def gates(self, index: int, reactants: Sequence[str], products: Sequence[str]) -> list[Complex]:
         outs = [self.branch_of(p) for p in products] or [INERT]
         hist = [f"i{index}_{k}" for k in range(len(outs))]
+        # the toehold the fuel strand binds, freed by the last reactant, is the
+        # module's own: that reactant's reverse strand then is too (base.py)
+        own = f"tu{index}"
+        toes = ["t"] * (len(reactants) - 1) + [own]
         doms, shape = [], []
-        for s in reactants:
-            doms += [f"f_{s}", "t", "+"]
+        for s, toe in zip(reactants, toes):
+            doms += [f"f_{s}", toe, "+"]
             shape += ["(", "(", "+"]
         for i, f in zip(hist, outs):
             doms += [i, "t", f, "+"]
@@ -44,14 +50,15 @@ class Lakin2012(Scheme):
         for i in reversed(hist):
             doms += ["t*", f"{i}*"]
             shape += [")", ")"]
-        for s in reversed(reactants):
-            doms += ["t*", f"f_{s}*"]
+        for s, toe in reversed(list(zip(reactants, toes))):
+            doms += [f"{toe}*", f"f_{s}*"]
             shape += [")", ")"]
         doms.append("t*")
         shape.append(".")
         gate = Complex.parse(f"gate{index}", " ".join(doms), " ".join(shape), "fuel")
-        fuel = free_strand(f"fuel{index}", " ".join(["t", *[d for i in hist for d in (i, "t")]]), "fuel")
-        back = [free_strand(f"back_{s}", f"f_{s} t", "fuel") for s in dict.fromkeys(reactants)]
+        fuel = free_strand(f"fuel{index}", " ".join([own, *[d for i in hist for d in (i, "t")]]), "fuel")
+        back = [free_strand(f"back_{s}" if toe == "t" else f"back_{s}_{own}", f"f_{s} {toe}", "fuel")
+                for s, toe in dict.fromkeys(zip(reactants, toes))]
         return [gate, fuel, *back]
 
 

@@ -6,7 +6,8 @@ A signal S is a strand ``h a_S b_S c_S`` (toeholds a_S, c_S around the
 branch b_S). The gate L binds the first reactant at ``a*``, each further
 reactant after a displacement (buffered by a helper strand), and releases
 a strand that opens the translator T, which releases every product with a
-fresh history domain. ``0 -> Y`` consumes a fuel signal supplied in excess.
+fresh history domain. Reactions of order 0 and 1 bind fuel signals first
+(schemes/base.py), so the first helper strand is the module's own.
 The paper's gate is not correct on the annihilation ``2Y -> Y`` (the second
 copy can bind before the first has reacted; docs/dna.md); here every
 binding after the first is buffered by a helper strand (the strand it
@@ -25,7 +26,6 @@ class Soloveichik2010(Scheme):
     buffers = ("helper",)
     citation = "Soloveichik, Seelig, Winfree, PNAS 107:5393-5398 (2010), Figs. 2-3"
 
-
     def signal(self, species: str) -> Complex:
         a, b, c = self._domains(species)
         return free_strand(species, f"h_{species} {a} {b} {c}", "signal")
@@ -35,11 +35,6 @@ class Soloveichik2010(Scheme):
         return f"ta_{species}", f"b_{species}", f"tc_{species}"
 
     def gates(self, index: int, reactants: Sequence[str], products: Sequence[str]) -> list[Complex]:
-        extra: list[Complex] = []
-        if not reactants:  # 0 -> Y: a fuel signal, supplied in excess, is the reactant
-            source = f"src{index}"
-            extra.append(Complex(source, self.signal(source).strands, self.signal(source).structure, "fuel"))
-            reactants = [source]
         ds = [self._domains(s) for s in reactants]
         top, top_s, closing, helpers = [], [], [], []
         for k in range(len(ds) - 1):  # every reactant but the last: its b c and the next one's a
@@ -65,7 +60,7 @@ class Soloveichik2010(Scheme):
         t_doms.append(f"{y}*")
         t_shape.append(".")
         translator = Complex.parse(f"translator{index}", " ".join(t_doms), " ".join(t_shape), "fuel")
-        return [*extra, gate, translator, *helpers]
+        return [gate, translator, *helpers]
 
 
 __all__ = ["Soloveichik2010"]

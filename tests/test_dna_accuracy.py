@@ -1,0 +1,96 @@
+"""The DNA-level answer of a signed network no part of crn2sbml was tuned on
+(seeded weights of both signs, an identity output, so a readout of two
+rails), for every scheme, against the closed-form forward pass.
+
+Two claims, kept apart. With the fuels and buffers held constant (an
+infinite supply) the DNA-level steady state is the network's output: the
+rates are realised exactly and what the gates hold of an input is made up
+for, so free input strands stand at the input. With the finite fuel of the
+default design, the readout is within the tolerance the report states."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crn2sbml import compile_network, network_from_dict
+from crn2sbml.dna import dna_design
+from crn2sbml.dna.answer import DEFAULT_TOLERANCE, _readouts, dna_answers, dna_roadrunner
+from crn2sbml.dna.emit import sbml, sbml_id
+from crn2sbml.dna.realise import MAX_CONCENTRATION
+from crn2sbml.dna.schemes import known_schemes
+from crn2sbml.theory import settling_time
+
+INPUT = [0.8, 0.4]
+
+
+@pytest.fixture(scope="module")
+def network():
+    rng = np.random.default_rng(2026)
+    signs = np.array([[1.0, -1.0], [-1.0, 1.0]])  # both signs in every layer
+    return network_from_dict({"name": "signed", "epsilon": 0.001, "inputs": ["x0", "x1"], "outputs": ["y0"], "layers": [
+        {"weights": (signs * rng.uniform(0.5, 1.2, (2, 2))).round(3).tolist(),
+         "bias": rng.uniform(-0.2, 0.2, 2).round(3).tolist(), "activation": "smoothed_relu"},
+        {"weights": (np.array([[1.0, -1.0]]) * rng.uniform(0.5, 1.2, (1, 2))).round(3).tolist(),
+         "bias": rng.uniform(-0.1, 0.1, 1).round(3).tolist(), "activation": "identity"}]})
+
+
+@pytest.fixture(scope="module")
+def designs(network):
+    crn = compile_network(network, inputs=INPUT)
+    return {name: dna_design(crn, name, jobs=2) for name in known_schemes()}
+
+
+def _held_constant(text: str, names: list[str]) -> str:
+    """The DNA-level SBML with these species as boundary species: an endless supply."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(text)
+    for name in names:
+        doc.getModel().getSpecies(sbml_id(name)).setBoundaryCondition(True)
+    return libsbml.writeSBMLToString(doc)
+
+
+@pytest.mark.parametrize("scheme", known_schemes())
+def test_with_fuels_held_the_steady_state_is_the_forward_pass(designs, network, scheme):
+    design = designs[scheme]
+    s, real = design.system, design.realisation
+    assert design.correct
+    supplied = [n for n, role in s.roles.items() if role in ("fuel", "buffer")]
+    rr = dna_roadrunner(_held_constant(sbml(s, real), supplied), real.c0)
+    x = np.array(INPUT)
+    end = 3 * settling_time(network, x, s.crn.speed, tol=1e-6) * real.seconds
+    outputs, weights, offsets = _readouts(s.crn)
+    res = rr.simulate(0, end, 200, selections=["time", *(f"[{sbml_id(n)}]" for n in ["x0", "x1", *outputs])])
+    last = np.asarray(res)[-1, 1:] / real.c0
+    assert last[:2] == pytest.approx(x, rel=2e-3)  # the gates' share of the inputs is made up for
+    assert all(real.totals[n] > 1 for n in ("x0", "x1"))
+    y = last[2:] @ weights + offsets
+    forward = np.asarray(network.forward(x), float)
+    assert y == pytest.approx(forward, rel=5e-3, abs=5e-3)
+
+
+@pytest.mark.parametrize("scheme", known_schemes())
+def test_at_the_default_fuel_the_answer_is_within_the_tolerance(designs, network, scheme):
+    design = designs[scheme]
+    inputs = [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]
+    answers = dna_answers(design.system, design.realisation, network, inputs)
+    for x, a in zip(inputs, answers):
+        forward = np.asarray(network.forward(np.array(x)), float)
+        assert a.forward == pytest.approx(tuple(forward))
+        assert a.tolerance == pytest.approx(DEFAULT_TOLERANCE * max(1.0, float(np.max(np.abs(forward)))))
+        assert a.ok, (scheme, x, a.dna, a.forward, a.error)
+
+
+@pytest.mark.parametrize("scheme", known_schemes())
+def test_gates_stay_at_the_cap_unless_their_own_buffers_are_at_the_ceiling(designs, scheme):
+    """A steady flux must not spend a module's gates: a module is slowed by
+    its own buffer strands first, its gates lowered only past 1 mM of them."""
+    design = designs[scheme]
+    real = design.realisation
+    for m in real.rates:
+        assert m.level == pytest.approx(real.cap, rel=1e-6) or m.private == pytest.approx(MAX_CONCENTRATION), m
+        assert real.buffer * (1 - 1e-9) <= m.private <= MAX_CONCENTRATION * (1 + 1e-9)
+    for module, names in design.system.private.items():
+        for name in names:
+            assert real.initial[name] == pytest.approx(real.rates[module].private)
