@@ -15,6 +15,7 @@ from typing import ClassVar, Sequence
 from ..complexes import Complex
 
 # The six reaction forms the construction emits (docs/design.md section 2), by name.
+FUEL_HISTORY = "h_fuel"  # the history domain of every fuel signal (src_i, aux_i)
 FORMS = ("0 -> Y", "X + Y -> X + 2Y", "X + Y -> X", "Y -> 2Y", "Y -> 0", "2Y -> Y")
 
 
@@ -108,7 +109,9 @@ class Scheme:
         form = reaction_form(reactants, products)
         signals = [self.signal(s) for s in dict.fromkeys([*reactants, *products])]
         extra = [f"src{index}", f"aux{index}"][len(reactants):2]
-        fuels = [Complex(name, (c := self.signal(name)).strands, c.structure, "fuel") for name in extra]
+        # fuel signals share one history domain: nothing reads it, and every domain costs an orthogonal sequence
+        fuels = [Complex(name, ((FUEL_HISTORY, *(c := self.signal(name)).strands[0][1:]),), c.structure, "fuel")
+                 for name in extra]
         return Module(index, reaction, tuple(reactants), tuple(products), form,
                       tuple(signals + fuels + self.gates(index, [*reactants, *extra], products)))
 
