@@ -2,9 +2,9 @@
 module (one per formal reaction), enumerated by peppercorn, verified by
 crnverifier, with concentrations that realise the formal rate constants.
 
-    design = dna_design(crn, "lakin2012", c0=10)     # nM per formal unit; fuel: the scheme's
-    design.correct                                         # every module and the composition
-    write_dna(design, network, "build/xor-dna")            # PIL, SBML, Antimony, verdicts, strands
+    design = dna_design(crn, "lakin2012", c0=10)   # nM per formal unit; fuel: the scheme's
+    design.correct                                 # every module and the composition
+    write_dna(design, network, "build/xor-dna")    # PIL, SBML, Antimony, verdicts, strands
 
 ``crn2sbml dna MODEL --scheme NAME --out DIR`` is the command. peppercorn
 and crnverifier come with ``pip install 'crn2sbml[dna]'``.
@@ -117,8 +117,8 @@ def report_text(design: DnaDesign, answers: list[Answer]) -> str:
              f"each module has two knobs, set so that its quasi-steady-state rate equals the formal k. Its gates and "
              f"fuel strands stay at the cap, {r.cap:.4g} nM (--fuel {r.fuel:g} times the largest signal), so a steady "
              f"flux does not spend them; a faster module is slowed by raising its own buffer strands (those no other "
-             f"module binds) from {r.buffer:.4g} nM up to {MAX_CONCENTRATION:.0e} nM, and only past that are its "
-             f"gates lowered. Shared buffer strands sit at {r.buffer:.4g} nM, so a gate's first step holds at most "
+             f"module binds) from {r.buffer:.4g} nM up to {MAX_CONCENTRATION:.0e} nM, and only past that (or, for a "
+             f"module without own buffers, at once) are its gates lowered. Shared buffer strands sit at {r.buffer:.4g} nM, so a gate's first step holds at most "
              f"1/{r.fuel:g} of a reactant.", ""]
     if r.totals:
         lines += ["Gates hold some of every reactant; an input, which no reaction changes, is supplied at its value "

@@ -9,14 +9,15 @@ enumerated reactions by the quasi-steady state of its intermediates
 
 Each module has two knobs. Its gates and fuel strands sit at a level L_i,
 at most the cap (``fuel`` times the largest signal); every gate binds two
-strands at least (schemes/base.py), and the strand its last reversible
-binding displaces is the module's own buffer, at P_i. Shared buffers sit
+strands at least (schemes/base.py), and a strand its bindings displace that
+no other module binds is the module's own buffer, at P_i (where the scheme
+gives it one: ``DnaSystem.private``). Shared buffers sit
 at ``fuel`` times the cap, so a gate's first step holds at most 1/fuel of a
 reactant. The time unit is the fastest at which every module reaches its
 formal k_i (restated in nM and s) with its gates at the cap and its own
 buffers at the shared level; a faster module is then slowed by raising P_i
 (up to 1 mM), its gates staying at the cap, so that a steady flux does not
-spend them; only past 1 mM is L_i lowered. What the gates hold of a formal
+spend them; only past 1 mM (or, without own buffers, at once) is L_i lowered. What the gates hold of a formal
 species is read through crnverifier's interpretation (``holding``): an
 input, which no reaction changes, is supplied at its value times one plus
 that share, so that its free strands stand at the value (``totals``).
@@ -33,7 +34,7 @@ import numpy as np
 
 from ..errors import InputError, UnsupportedError
 from ..crn import CRN
-from .system import DnaSystem, reaction_species
+from .system import DnaSystem
 
 MAX_CONCENTRATION = 1e6  # nM (1 mM): no design asks a test tube for more of one strand
 SIGNAL_PROBE = 1e-6  # signals at this fraction of the floor when a module's rate is measured
@@ -210,16 +211,10 @@ def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
 
 
 def _totals(system: DnaSystem, rates: list[ModuleRate], buffer: float, probe: float) -> dict[str, float]:
-    """Strands supplied per free strand of each input (a species no reaction
-    changes): what the gates hold of it is made up for."""
-    changed = set()
-    for r in system.crn.reactions:
-        reactants, products = reaction_species(system.crn, r)
-        net = Counter(products)
-        net.subtract(reactants)
-        changed |= {s for s, n in net.items() if n}
+    """Strands supplied per free strand of each input (a catalyst only, so
+    nothing else restores it): what the gates hold of it is made up for."""
     share = holding(system, rates, buffer, probe)
-    return {s: 1.0 + share.get(s, 0.0) for s, role in system.roles.items() if role == "signal" and s not in changed}
+    return {s.id: 1.0 + share.get(s.id, 0.0) for s in system.crn.inputs if s.id in system.roles}
 
 
 def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
@@ -244,8 +239,8 @@ def _solve(system: DnaSystem, i: int, goal: float, cap: float, buffer: float, pr
         return _solve_level(system, i, goal, cap, buffer, probe, at_cap, buffer), buffer
     slowest = effective_rate(system, i, cap, buffer, probe, MAX_CONCENTRATION)
     if slowest <= goal:  # the rate falls as the module's own buffers grow
-        rate = lambda u: effective_rate(system, i, cap, buffer, probe, math.exp(u))  # noqa: E731
-        return cap, _bisect(lambda u: rate(u) > goal, math.log(buffer), math.log(MAX_CONCENTRATION))
+        return cap, _bisect(lambda u: effective_rate(system, i, cap, buffer, probe, math.exp(u)) > goal,
+                            math.log(buffer), math.log(MAX_CONCENTRATION))
     return _solve_level(system, i, goal, cap, buffer, probe, slowest, MAX_CONCENTRATION), MAX_CONCENTRATION
 
 

@@ -14,8 +14,8 @@ from typing import ClassVar, Sequence
 
 from ..complexes import Complex
 
-# The six reaction forms the construction emits (docs/design.md section 2), by name.
 FUEL_HISTORY = "h_fuel"  # the history domain of every fuel signal (src_i, aux_i)
+# The six reaction forms the construction emits (docs/design.md section 2), by name.
 FORMS = ("0 -> Y", "X + Y -> X + 2Y", "X + Y -> X", "Y -> 2Y", "Y -> 0", "2Y -> Y")
 
 

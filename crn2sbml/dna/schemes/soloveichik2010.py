@@ -6,8 +6,9 @@ A signal S is a strand ``h a_S b_S c_S`` (toeholds a_S, c_S around the
 branch b_S). The gate L binds the first reactant at ``a*``, each further
 reactant after a displacement (buffered by a helper strand), and releases
 a strand that opens the translator T, which releases every product with a
-fresh history domain. Reactions of order 0 and 1 bind fuel signals first
-(schemes/base.py), so the first helper strand is the module's own.
+fresh history domain. Reactions of order 0 and 1 also bind fuel signals,
+after their reactant (schemes/base.py), so every gate has a helper strand,
+and the first is the module's own.
 The paper's gate is not correct on the annihilation ``2Y -> Y`` (the second
 copy can bind before the first has reacted; docs/dna.md); here every
 binding after the first is buffered by a helper strand (the strand it
