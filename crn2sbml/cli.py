@@ -536,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--fuel", type=float, default=None,
                    help="gates and fuel strands at up to this many times the largest signal, buffers at this many "
                    "times that (default: the scheme's, "
-                   + ", ".join(f"{n} {get_scheme(n).fuel:g}" for n in known_schemes()) + ")")
+                   + ", ".join(f"{n} {get_scheme(n).fuel:g}" for n in known_schemes())
+                   + ", lowered where buffers would pass 1 mM)")
     d.add_argument("--inputs", help="test inputs simulated at the DNA level, ';'-separated, e.g. '1,0;0,1' "
                    "(default: unit vectors, all ones)")
     d.add_argument("--concentration-unit", default="10nM", help="one formal concentration unit (default 10nM)")

@@ -78,6 +78,32 @@ def test_a_fuel_releasing_the_wrong_product_fails_naming_its_module(xor, tmp_pat
     assert report["correct"] is False and report["failed_modules"] == failed
 
 
+@pytest.mark.parametrize("scheme", known_schemes())
+def test_the_verdict_does_not_depend_on_the_order_of_the_reactions(designs, scheme):
+    """crnverifier 0.3's search misses an existing bisimulation in some orders
+    of a three-strand gate's reactions: every order gets the same verdict, and
+    the interpretation returned passes crnverifier's own check as given."""
+    import random
+    from dataclasses import replace
+
+    from crnverifier import crn_bisimulation_test
+
+    from crn2sbml.dna.verify import formal_crn, implementation_crn, verify_module
+
+    for e in designs[scheme].system.enumerated:
+        if len(e.module.reactants) < 2:
+            continue
+        formals = set(e.module.reactants) | set(e.module.products)
+        orders = [tuple(reversed(e.reactions))] + [tuple(random.Random(k).sample(e.reactions, len(e.reactions)))
+                                                   for k in range(2)]
+        for order in orders:
+            v = verify_module(replace(e, reactions=order))
+            assert v.correct, (scheme, e.module.reaction)
+            ok, _ = crn_bisimulation_test(formal_crn(e), implementation_crn(e), formals=formals,
+                                          interpretation=v.interpretation)
+            assert ok, (scheme, e.module.reaction)
+
+
 def test_the_cli_names_the_failing_module(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(_REGISTRY, "wrong-product", WrongProduct)
     code = main(["dna", XOR, "--scheme", "wrong-product", "--out", str(tmp_path / "o"), "--jobs", "1",
@@ -154,8 +180,9 @@ def test_the_written_files(designs, xor, tmp_path):
         ["x.pil", "x_enumerated.pil", "x_dna.xml", "x_dna.ant", "x_verification.json", "x_strands.csv", "x_dna.md"])
     pil = paths["pil"].read_text()
     assert "length" in pil and "@initial" in pil
-    from crn2sbml.dna.enumerate import peppercorn
+    from crn2sbml.dna.enumerate import _fresh_registries, peppercorn
 
+    _fresh_registries(peppercorn())  # an in-process enumeration before this one left its complexes registered
     named, _ = peppercorn().input.read_pil(pil)  # peppercorn reads the domain-level system back
     assert {"x1", "x2", "h1_0", "h1_1", "y"} <= set(named)
     rows = list(csv.DictReader(paths["strands"].open()))
@@ -218,6 +245,24 @@ def test_the_dna_answer_tightens_as_the_fuel_grows(designs, xor):
         errors[fuel] = a.error
     assert errors[100] < errors[10] / 1.5, errors
     assert errors[100] <= 0.05, errors
+
+
+def test_the_default_fuel_is_lowered_where_buffers_would_pass_a_millimolar(designs, xor):
+    """A default never refuses: at 500 nM per unit, lakin2012's fuel 100 would need buffers
+    of 100^2 times the largest signal, above 1 mM, so the default is the most that fits."""
+    from crn2sbml.dna.realise import MAX_CONCENTRATION, check_fuel
+    from crn2sbml.errors import InputError
+
+    s = designs["lakin2012"].system
+    largest = 500.0 * max(max(sp.initial for sp in xor[1].species), 1.0)
+    assert s.scheme.fuel ** 2 * largest > MAX_CONCENTRATION
+    with pytest.raises(InputError, match="--fuel"):
+        realise(s, c0=500.0, fuel=s.scheme.fuel)
+    real = realise(s, c0=500.0)
+    assert real.fuel < s.scheme.fuel
+    assert real.buffer == pytest.approx(MAX_CONCENTRATION, rel=1e-9)
+    assert check_fuel(real.fuel, xor[1], 500.0)[1] <= MAX_CONCENTRATION * (1 + 1e-9)
+    assert realise(s, c0=10.0).fuel == s.scheme.fuel  # where it fits, the scheme's own
 
 
 def test_a_network_not_seen_before(tmp_path):

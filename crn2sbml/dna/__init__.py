@@ -24,7 +24,7 @@ from ..errors import MissingDependencyError
 from ..network import Network
 from .answer import DEFAULT_TOLERANCE, Answer, dna_answers
 from .emit import antimony, domain_pil, enumerated_pil, sbml, strands_csv
-from .realise import MAX_CONCENTRATION, Realisation, check_fuel, realise
+from .realise import MAX_CONCENTRATION, Realisation, check_fuel, default_fuel, realise
 from .schemes import FORMS, Scheme, get_scheme, known_schemes
 from .system import DnaSystem, build, plan
 
@@ -61,9 +61,10 @@ def dna_design(crn: CRN, scheme: str | Scheme = "lakin2012", *, fuel: float | No
     """Translate, enumerate and verify every module, compose them and choose
     the concentrations (``c0``: nM per formal concentration unit;
     ``seconds``: s per formal time unit, or the fastest the fuel allows;
-    ``fuel``: the excess over the largest signal, default the scheme's)."""
+    ``fuel``: the excess over the largest signal, default the scheme's,
+    lowered where its buffers would pass 1 mM: ``realise.default_fuel``)."""
     sch = get_scheme(scheme) if isinstance(scheme, str) else scheme
-    fuel = sch.fuel if fuel is None else fuel
+    fuel = default_fuel(sch.fuel, crn, c0) if fuel is None else fuel
     plan(crn, sch)  # a refused form fails before any tool runs
     check_fuel(fuel, crn, c0)
     _require_tools()
@@ -117,7 +118,8 @@ def report_text(design: DnaDesign, answers: list[Answer]) -> str:
              f"each module has two knobs, set so that its quasi-steady-state rate equals the formal k. Its gates and "
              f"fuel strands stay at the cap, {r.cap:.4g} nM (--fuel {r.fuel:g} times the largest signal), so a steady "
              f"flux does not spend them; a faster module is slowed by raising its own buffer strands (those no other "
-             f"module binds) from {r.buffer:.4g} nM up to {MAX_CONCENTRATION:.0e} nM, and only past that (or, for a "
+             f"module binds) from their floor (nothing, where their reverse steps hand back fuel signals only; else "
+             f"{r.buffer:.4g} nM) up to {MAX_CONCENTRATION:.0e} nM, and only past that (or, for a "
              f"module without own buffers, at once) are its gates lowered. Shared buffer strands sit at {r.buffer:.4g} nM, so a gate's first step holds at most "
              f"1/{r.fuel:g} of a reactant.", ""]
     if r.totals:

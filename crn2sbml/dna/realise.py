@@ -15,8 +15,9 @@ gives it one: ``DnaSystem.private``). Shared buffers sit
 at ``fuel`` times the cap, so a gate's first step holds at most 1/fuel of a
 reactant. The time unit is the fastest at which every module reaches its
 formal k_i (restated in nM and s) with its gates at the cap and its own
-buffers at the shared level; a faster module is then slowed by raising P_i
-(up to 1 mM), its gates staying at the cap, so that a steady flux does not
+buffers at their floor (``_floor``: none at all where their reverse steps
+hand back fuel signals only, else the shared level); a faster module is
+then slowed by raising P_i (up to 1 mM), its gates staying at the cap, so that a steady flux does not
 spend them; only past 1 mM (or, without own buffers, at once) is L_i lowered. What the gates hold of a formal
 species is read through crnverifier's interpretation (``holding``): an
 input, which no reaction changes, is supplied at its value times one plus
@@ -165,18 +166,27 @@ def check_fuel(fuel: float, crn: CRN, c0: float) -> tuple[float, float]:
     return cap, buffer
 
 
+def default_fuel(fuel: float, crn: CRN, c0: float) -> float:
+    """A scheme's default fuel excess, lowered (never raised) to the most at
+    which its buffers, fuel squared times the largest signal, fit in
+    MAX_CONCENTRATION: a default never refuses a network whose signals are large."""
+    largest = c0 * max(max((s.initial for s in crn.species), default=1.0), 1.0)
+    return min(fuel, math.sqrt(MAX_CONCENTRATION / largest) * (1 - 1e-12))  # below it, whatever the rounding
+
+
 def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
             seconds: float | None = None) -> Realisation:
     """Concentrations (and, unless given, the time unit) that realise every
-    formal rate constant; ``fuel``: default the scheme's. See the module docstring."""
+    formal rate constant; ``fuel``: default the scheme's (``default_fuel``). See the module docstring."""
     crn = system.crn
-    fuel = system.scheme.fuel if fuel is None else fuel
+    fuel = default_fuel(system.scheme.fuel, crn, c0) if fuel is None else fuel
     cap, buffer = check_fuel(fuel, crn, c0)
     params = crn.parameter_index
     probe = SIGNAL_PROBE * cap
     orders = [len(m.reactants) for m in system.modules]
     formal = [params[r.rate].value for r in crn.reactions]
-    at_cap = [effective_rate(system, i, cap, buffer, probe) for i in range(len(system.modules))]
+    floors = [_floor(system, i, buffer) for i in range(len(system.modules))]
+    at_cap = [effective_rate(system, i, cap, buffer, probe, floors[i]) for i in range(len(system.modules))]
     for i, v in enumerate(at_cap):
         if not v > 0:
             raise UnsupportedError(f"module {system.modules[i].reaction}: its DNA-level reactions never complete "
@@ -188,7 +198,7 @@ def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
     rates, initial = [], {}
     for i, m in enumerate(system.modules):
         goal = restated[i] / seconds
-        level, private = _solve(system, i, goal, cap, buffer, probe, at_cap[i])
+        level, private = _solve(system, i, goal, cap, buffer, probe, at_cap[i], floors[i])
         if level > cap * (1 + LEVEL_SLACK):
             raise InputError(
                 f"module {m.reaction}: realising k = {formal[i]:g} in a time unit of {seconds:g} s needs its gates "
@@ -228,19 +238,34 @@ def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
     return math.exp(hi)
 
 
+def _floor(system: DnaSystem, i: int, buffer: float) -> float:
+    """The least the module's own buffers may be supplied at: nothing, when
+    their reverse steps give back fuel signals only (the formal signals are
+    then held by shared buffers, if at all); else the shared level, which
+    keeps what a gate's first step holds of a signal at 1/fuel."""
+    own = set(system.private.get(i, ()))
+    for r in system.module_reactions(i):
+        if own.intersection(r.reactants) and any(system.roles.get(p) == "signal" for p in r.products):
+            return buffer
+    return 0.0
+
+
 def _solve(system: DnaSystem, i: int, goal: float, cap: float, buffer: float, probe: float,
-           at_cap: float) -> tuple[float, float]:
+           at_cap: float, floor: float) -> tuple[float, float]:
     """The module's gate level and own-buffer level that give it the rate
-    ``goal``: own buffers raised first (gates kept at the cap), the level
-    lowered only once they are at MAX_CONCENTRATION."""
+    ``goal``: own buffers raised from ``floor`` first (gates kept at the
+    cap), the level lowered only once they are at MAX_CONCENTRATION."""
     if goal <= 0:
-        return 0.0, buffer
+        return 0.0, floor
     if goal >= at_cap or not system.private.get(i):
-        return _solve_level(system, i, goal, cap, buffer, probe, at_cap, buffer), buffer
+        return _solve_level(system, i, goal, cap, buffer, probe, at_cap, floor), floor
     slowest = effective_rate(system, i, cap, buffer, probe, MAX_CONCENTRATION)
     if slowest <= goal:  # the rate falls as the module's own buffers grow
+        lo = floor or probe  # from nothing: a bisection in log space starts just above it
+        if effective_rate(system, i, cap, buffer, probe, lo) <= goal:
+            return cap, floor
         return cap, _bisect(lambda u: effective_rate(system, i, cap, buffer, probe, math.exp(u)) > goal,
-                            math.log(buffer), math.log(MAX_CONCENTRATION))
+                            math.log(lo), math.log(MAX_CONCENTRATION))
     return _solve_level(system, i, goal, cap, buffer, probe, slowest, MAX_CONCENTRATION), MAX_CONCENTRATION
 
 
@@ -254,5 +279,5 @@ def _solve_level(system: DnaSystem, i: int, goal: float, cap: float, buffer: flo
                    math.log(cap) - 60.0, math.log(cap))
 
 
-__all__ = ["check_fuel", "holding", "LEVEL_SLACK", "MAX_CONCENTRATION", "ModuleRate", "Realisation",
+__all__ = ["check_fuel", "default_fuel", "holding", "LEVEL_SLACK", "MAX_CONCENTRATION", "ModuleRate", "Realisation",
            "effective_rate", "realise"]

@@ -131,7 +131,7 @@ def build(crn: CRN, scheme: Scheme, *, jobs: int | None = None,
     enumerated = [e for e, _ in results]
     verdicts = [v for _, v in results]
     start = time.perf_counter()
-    whole, _ = verify_system(enumerated) if all(v.correct for v in verdicts) else (False, 0.0)
+    whole, _ = verify_system(enumerated, verdicts) if all(v.correct for v in verdicts) else (False, 0.0)
     system = DnaSystem(crn, scheme, modules, enumerated, verdicts, whole, time.perf_counter() - start)
     _compose(system)
     return system

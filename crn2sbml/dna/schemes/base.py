@@ -80,6 +80,9 @@ class Scheme:
     buffers: ClassVar[tuple[str, ...]] = ()
     # default fuel excess over the largest signal (--fuel): measured per scheme (docs/dna.md)
     fuel: ClassVar[float] = 30.0
+    # fuel signals every module's gate binds at least (after its reactants): 1 gives
+    # a bimolecular module a strand of its own too, where the scheme's others are shared
+    fuel_signals: ClassVar[int] = 0
 
     def is_buffer(self, name: str) -> bool:
         return name.startswith(self.buffers) if self.buffers else False
@@ -100,7 +103,9 @@ class Scheme:
     def module(self, index: int, reaction: str, reactants: Sequence[str], products: Sequence[str]) -> Module:
         """The module's complexes. A gate of a reaction of order 0 or 1 also
         binds fuel signals (``src``/``aux``, supplied in excess), after its
-        reactant, so that it binds two strands in all: a strand its first
+        reactant, so that it binds two strands in all (and at least
+        ``fuel_signals`` of them, for a scheme whose reactant strands are
+        shared): a strand its first
         bindings displace then belongs to this module alone, and supplying
         more of it slows this module without touching the others
         (realise.py). (A fuel bound before the reactant would make an
@@ -108,7 +113,8 @@ class Scheme:
         2Y`` would not end.)"""
         form = reaction_form(reactants, products)
         signals = [self.signal(s) for s in dict.fromkeys([*reactants, *products])]
-        extra = [f"src{index}", f"aux{index}"][len(reactants):2]
+        n = max(2 - len(reactants), self.fuel_signals)
+        extra = [f"src{index}", f"aux{index}"][2 - n:]
         # fuel signals share one history domain: nothing reads it, and every domain costs an orthogonal sequence
         fuels = [Complex(name, ((FUEL_HISTORY, *(c := self.signal(name)).strands[0][1:]),), c.structure, "fuel")
                  for name in extra]

@@ -11,11 +11,11 @@ turn, then the fuel strand ``t i_1 t ... i_n t`` releases the products. A
 reaction without products releases a strand of the inert branch ``g``.
 
 A formal reactant's reverse strand ``f_S t`` is shared by every module S
-enters, so here only modules of order 0 and 1 (which bind fuel signals) have
-buffers of their own; a module-own toehold for the fuel strand would give
-every module one, but those strands then pair with other modules' gates
-(-16 to -20 kcal/mol by ViennaRNA on XOR, seeds 0 to 4, against -8.8
-without), so it is not done."""
+enters, so every gate here also binds a fuel signal after its reactants
+(``fuel_signals``): the strand that binding displaces, ``f_aux_i t``, is
+the module's own buffer, with no new toehold. (A module-own toehold for the
+fuel strand instead made strands pair with other modules' gates at -16 to
+-20 kcal/mol by ViennaRNA on XOR, against -8.5 with the fuel signal.)"""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ INERT = "g"  # the branch domain of the waste strand a reaction without products
 class Lakin2012(Scheme):
     name = "lakin2012"
     buffers = ("back_",)
-    fuel = 60.0
+    fuel = 100.0  # signed 2-2-1 network: worst 0.088 at 60, 0.055 at 100 (docs/dna.md)
+    fuel_signals = 1
     citation = "Lakin, Youssef, Cardelli, Phillips, J. R. Soc. Interface 9:470-486 (2012), Fig. 5, 3-domain variant"
 
     def signal(self, species: str) -> Complex:
