@@ -152,12 +152,17 @@ def holding(system: DnaSystem, rates: list[ModuleRate], buffer: float, probe: fl
     return dict(share)
 
 
+def _largest(crn: CRN, c0: float) -> float:
+    """nM: the largest signal (at least one formal unit), what the fuel excess multiplies."""
+    return c0 * max(max((s.initial for s in crn.species), default=1.0), 1.0)
+
+
 def check_fuel(fuel: float, crn: CRN, c0: float) -> tuple[float, float]:
     """The cap on gates and fuel strands and the buffer level (nM), or the
     error that names the fix."""
     if not (math.isfinite(fuel) and fuel > 1):
         raise InputError(f"--fuel {fuel:g}: the fuel excess over the signals must be a number above 1; e.g. --fuel 30")
-    largest = c0 * max(max((s.initial for s in crn.species), default=1.0), 1.0)
+    largest = _largest(crn, c0)
     cap = fuel * largest  # the most of any gate or fuel strand
     buffer = fuel * cap  # buffers hold at most 1/fuel of a reactant in a gate's first step
     if not buffer <= MAX_CONCENTRATION:
@@ -170,8 +175,7 @@ def default_fuel(fuel: float, crn: CRN, c0: float) -> float:
     """A scheme's default fuel excess, lowered (never raised) to the most at
     which its buffers, fuel squared times the largest signal, fit in
     MAX_CONCENTRATION: a default never refuses a network whose signals are large."""
-    largest = c0 * max(max((s.initial for s in crn.species), default=1.0), 1.0)
-    return min(fuel, math.sqrt(MAX_CONCENTRATION / largest) * (1 - 1e-12))  # below it, whatever the rounding
+    return min(fuel, math.sqrt(MAX_CONCENTRATION / _largest(crn, c0)) * (1 - 1e-12))  # below it, whatever the rounding
 
 
 def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,

@@ -58,6 +58,11 @@ def signal_interpretation(e: Enumerated) -> dict[str, list[str]]:
     return {c.name: [c.name] for c in e.module.signals}
 
 
+def _orders(reactions: list) -> list[list]:
+    """The reactions as given, then ``ORDERS`` seeded reorderings of them."""
+    return [list(reactions)] + [random.Random(k).sample(reactions, len(reactions)) for k in range(1, ORDERS + 1)]
+
+
 def _as_lists(inter) -> dict[str, list[str]]:
     return {k: sorted(v.elements()) if hasattr(v, "elements") else sorted(v) for k, v in (inter or {}).items()}
 
@@ -76,10 +81,7 @@ def verify_module(e: Enumerated) -> Verdict:
     formals = set(e.module.reactants) | set(e.module.products)
     fcrn, icrn = formal_crn(e), implementation_crn(e)
     ok, inter = False, None
-    for attempt in range(ORDERS + 1):
-        order = list(icrn)
-        if attempt:
-            random.Random(attempt).shuffle(order)
+    for attempt, order in enumerate(_orders(icrn)):
         ok, inter = crn_bisimulation_test(fcrn, order, formals=formals, interpretation=signal_interpretation(e))
         if ok:
             break
@@ -106,8 +108,8 @@ def verify_system(enumerated: list[Enumerated], verdicts: list[Verdict]) -> tupl
         found.update(v.interpretation)
     formals = set().union(*(set(e.module.reactants) | set(e.module.products) for e in enumerated))
     fcrns, icrns = [formal_crn(e) for e in enumerated], [implementation_crn(e) for e in enumerated]
-    attempts = [(icrns, signals), (icrns, found)]
-    attempts += [([random.Random(k).sample(m, len(m)) for m in icrns], signals) for k in range(1, ORDERS + 1)]
+    reordered = [list(modules) for modules in zip(*(_orders(m) for m in icrns))][1:]
+    attempts = [(icrns, signals), (icrns, found), *((modules, signals) for modules in reordered)]
     for modules, inter in attempts:
         ok, _ = modular_crn_bisimulation_test(fcrns, modules, formals=formals, interpretation=inter)
         if ok:
