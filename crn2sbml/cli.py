@@ -344,7 +344,7 @@ def cmd_dna(args: argparse.Namespace) -> int:
         print(f"  input {','.join(f'{v:g}' for v in a.inputs)}: DNA {', '.join(f'{v:.4f}' for v in a.dna)} "
               f"forward {', '.join(f'{v:.4f}' for v in a.forward)} at {a.read_at / 3600:.3g} h (worst error to "
               f"{2 * a.read_at / 3600:.3g} h: {a.error:.3g}, tolerance {a.tolerance:.3g}: "
-              f"{'within' if a.ok else 'NOT within'})")
+              f"{'within' if a.ok else 'NOT within'}; gates spent by then: {a.spent:.0%} of {a.spent_by}'s)")
     for key, path in paths.items():
         print(f"  {key:12s} {path}")
     return 0

@@ -106,3 +106,29 @@ def test_gates_stay_at_the_cap_unless_their_own_buffers_are_at_the_ceiling(desig
     for module, names in design.system.private.items():
         for name in names:
             assert real.initial[name] == pytest.approx(real.rates[module].private)
+
+
+@pytest.mark.parametrize("scheme", known_schemes())
+def test_the_fuel_the_answer_says_is_spent_is_what_the_formal_fluxes_spend(designs, network, scheme):
+    """The share of a module's fuel strands the DNA level spends by twice
+    the read time, against the formal CRN's fluxes integrated to then over
+    the module's gate level (every firing takes one of each): the DNA level
+    lags the formal CRN a little, never leads it."""
+    import roadrunner
+
+    from crn2sbml.emit import to_sbml
+
+    design = designs[scheme]
+    s, real = design.system, design.realisation
+    (a,) = dna_answers(s, real, network, [INPUT])
+    assert a.spent_by in {m.reaction for m in s.modules}
+    until = 2 * a.read_at / real.seconds  # formal time units
+    rr = roadrunner.RoadRunner(to_sbml(s.crn))
+    times = np.linspace(0.0, until, 801)
+    ids = [m.reaction for m in real.rates]
+    rates = np.asarray(rr.simulate(times=times, selections=["time", *ids]))[:, 1:]
+    fired = ((rates[1:] + rates[:-1]) / 2 * np.diff(times)[:, None]).sum(axis=0) * real.c0
+    formal = {rid: f / m.level for rid, f, m in zip(ids, fired, real.rates) if m.level}
+    assert formal[a.spent_by] > 0.005  # something to compare
+    assert 0.6 * formal[a.spent_by] <= a.spent <= 1.05 * formal[a.spent_by]
+    assert a.spent >= 0.6 * max(formal.values())  # no module spends much more than the one named

@@ -98,6 +98,7 @@ def verification(design: DnaDesign, name: str | None = None, tolerance: float = 
                           "fuel": r.fuel, "cap_nM": r.cap, "buffer_nM": r.buffer, "tolerance": tolerance,
                           "input_total_per_free": r.totals,
                           "modules": [{"reaction": m.reaction, "gates_nM": m.level, "own_buffers_nM": m.private,
+                                       "fuel_strands": s.module_fuels(m.module),
                                        "realised_over_target": m.achieved / m.target if m.target else None}
                                       for m in r.rates]}}
            if (r := design.realisation) is not None else {}),
@@ -137,15 +138,18 @@ def report_text(design: DnaDesign, answers: list[Answer]) -> str:
                   "The fuel is finite: the readout (free output strands / c0) is a plateau, read when the formal CRN "
                   "has come within a quarter of the tolerance of the forward pass (roadrunner); the error is the worst "
                   "from then to twice that time, and the window is the span of sampled times in which it is within the "
-                  "tolerance of the forward pass.", "",
-                  "| input | forward | DNA readout | error (held to 2x) | tolerance | read at (h) | within tolerance (h) |",
-                  "|---|---|---|---|---|---|---|"]
+                  "tolerance of the forward pass. Every firing of a module takes one of each of its fuel strands: the "
+                  "last column is the largest share of a module's fuel strands spent by twice the read time (a share "
+                  "near the relative tolerance or above it means the fuel runs out before the answer is held).", "",
+                  "| input | forward | DNA readout | error (held to 2x) | tolerance | read at (h) | within tolerance (h) "
+                  "| gates spent by 2x (module) |",
+                  "|---|---|---|---|---|---|---|---|"]
         for a in answers:
             window = (f"{a.within_from / 3600:.3g} to {a.within_until / 3600:.3g}" if a.within_from is not None
                       else "never")
             lines.append(f"| {', '.join(f'{v:g}' for v in a.inputs)} | {', '.join(f'{v:.4f}' for v in a.forward)} | "
                          f"{', '.join(f'{v:.4f}' for v in a.dna)} | {a.error:.3g} | {a.tolerance:.3g} | "
-                         f"{a.read_at / 3600:.3g} | {window} |")
+                         f"{a.read_at / 3600:.3g} | {window} | {a.spent:.1%} ({a.spent_by}) |")
     return "\n".join(lines) + "\n"
 
 

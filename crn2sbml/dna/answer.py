@@ -38,6 +38,9 @@ class Answer:
     tolerance: float
     within_from: float | None  # s: first sampled time from which the readout is within tolerance...
     within_until: float | None  # s: ...and the last one
+    spent: float = 0.0  # the largest share of a module's fuel strands spent by HOLD * read_at
+    spent_by: str = ""  # that module's reaction
+
 
     @property
     def ok(self) -> bool:
@@ -55,11 +58,14 @@ def dna_roadrunner(text_or_path: str, c0: float):
 
 
 def answer_for(rr, crn: CRN, network: Network, c0: float, seconds: float, tolerance: float = DEFAULT_TOLERANCE,
-               points: int = 80, totals: dict[str, float] | None = None) -> Answer:
+               points: int = 80, totals: dict[str, float] | None = None,
+               fuels: dict[str, list[str]] | None = None) -> Answer:
     """The DNA-level answer for the input ``crn`` carries: its signals'
     starts (times ``c0`` nM, and an input's times the strands supplied per
     free one, ``totals``) set in ``rr``, read when the formal CRN has settled
-    to READ_WITHIN of the tolerance, the error held to HOLD times that."""
+    to READ_WITHIN of the tolerance, the error held to HOLD times that;
+    ``fuels``: each formal reaction's fuel strands (gates, ...), to say
+    what share of them is spent by then (every firing takes one of each)."""
     totals = totals or {}
     outputs, weights, offsets = _readouts(crn)
     start = {s.id: s.initial for s in crn.species}
@@ -77,21 +83,33 @@ def answer_for(rr, crn: CRN, network: Network, c0: float, seconds: float, tolera
     times = np.unique(np.concatenate([np.geomspace(read_at / 100, HORIZON * read_at, points),
                                       np.linspace(read_at, HOLD * read_at, 11)]))
     times = np.concatenate([[0.0], times])
-    res = rr.simulate(times=times, selections=["time", *(f"[{sbml_id(o)}]" for o in outputs)])
-    y = np.asarray(res)[:, 1:] / c0 @ weights + offsets
+    strands = [n for names in (fuels or {}).values() for n in names]
+    res = np.asarray(rr.simulate(times=times, selections=["time", *(f"[{sbml_id(n)}]" for n in [*outputs, *strands])]))
+    y = res[:, 1:1 + len(outputs)] / c0 @ weights + offsets
     k = int(np.searchsorted(times, read_at))
     idx = np.flatnonzero(np.max(np.abs(y - forward), axis=1) <= tol)
     held = (times >= read_at) & (times <= HOLD * read_at * (1 + 1e-12))
+    supplied = dict(zip(strands, res[0, 1 + len(outputs):]))
+    left = dict(zip(strands, res[np.flatnonzero(held)[-1], 1 + len(outputs):]))
+    shares = {reaction: max((1 - left[n] / supplied[n] for n in names if supplied[n] > 0), default=0.0)
+              for reaction, names in (fuels or {}).items()}
+    spent_by = max(shares, key=shares.__getitem__, default="")
     return Answer(tuple(map(float, x)), tuple(map(float, forward)), tuple(map(float, y[k])), read_at,
                   float(np.max(np.abs(y[held] - forward))), tol,
-                  float(times[idx[0]]) if idx.size else None, float(times[idx[-1]]) if idx.size else None)
+                  float(times[idx[0]]) if idx.size else None, float(times[idx[-1]]) if idx.size else None,
+                  shares.get(spent_by, 0.0), spent_by)
 
 
 def dna_answers(system: DnaSystem, real: Realisation, network: Network, inputs: list[list[float]],
                 tolerance: float = DEFAULT_TOLERANCE) -> list[Answer]:
     rr = dna_roadrunner(sbml(system, real), real.c0)
     return [answer_for(rr, compile_network(network, inputs=x, speed=system.crn.speed), network, real.c0,
-                       real.seconds, tolerance, totals=real.totals) for x in inputs]
+                       real.seconds, tolerance, totals=real.totals, fuels=fuel_strands(system)) for x in inputs]
+
+
+def fuel_strands(system: DnaSystem) -> dict[str, list[str]]:
+    """Each formal reaction's fuel strands and gates."""
+    return {m.reaction: system.module_fuels(m.index) for m in system.modules}
 
 
 def _readouts(crn) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -122,4 +140,4 @@ def _formal_settled(crn, readout: tuple[list[str], np.ndarray, np.ndarray], targ
     return float(times[min(off[-1] + 1, len(times) - 1)]) if off.size else float(times[1])
 
 
-__all__ = ["Answer", "DEFAULT_TOLERANCE", "answer_for", "dna_answers", "dna_roadrunner"]
+__all__ = ["Answer", "DEFAULT_TOLERANCE", "answer_for", "dna_answers", "dna_roadrunner", "fuel_strands"]

@@ -64,14 +64,17 @@ def check_dna(subject: Subject, options: Options) -> CheckResult:
         return CheckResult("dna", False, f"the DNA implementation in {path.parent} is of another network: no strand "
                            f"for {', '.join(missing)}", figures)
     a = answer_for(rr, subject.crn, subject.network, level["c0_nM"], level["seconds_per_time_unit"],
-                   level["tolerance"], totals=level.get("input_total_per_free", {}))
+                   level["tolerance"], totals=level.get("input_total_per_free", {}),
+                   fuels={m["reaction"]: m["fuel_strands"] for m in level.get("modules", []) if "fuel_strands" in m})
     figures.update({"input": list(a.inputs), "forward": list(a.forward), "dna_readout": list(a.dna),
-                    "read_at_s": a.read_at, "error_held_to_2x": a.error, "tolerance": a.tolerance})
+                    "read_at_s": a.read_at, "error_held_to_2x": a.error, "tolerance": a.tolerance,
+                    "gates_spent_by_2x": a.spent, "gates_spent_by_2x_module": a.spent_by})
     verdict = "within" if a.ok else "NOT within"
     return CheckResult("dna", a.ok, f"verified ({data.get('scheme')}, {figures['modules']} modules); DNA-level "
                        f"readout {', '.join(f'{v:.4g}' for v in a.dna)} against {', '.join(f'{v:.4g}' for v in a.forward)} "
                        f"at {a.read_at / 3600:.3g} h, worst error to twice that {a.error:.3g}: {verdict} the "
-                       f"tolerance {a.tolerance:.3g}", figures)
+                       f"tolerance {a.tolerance:.3g} (the module spending most spends {a.spent:.0%} of its gates by "
+                       f"then: {a.spent_by})", figures)
 
 
 __all__ = ["check_dna", "find_implementation"]
