@@ -57,7 +57,7 @@ def fuel_plot(path: str, scheme: str, jobs: int) -> None:
 
     net = load_network(ROOT / MODELS["xor"])
     design = dna_design(compile_network(net, inputs=[1.0, 0.0]), scheme, jobs=jobs)
-    fuels = [3, 10, 30, 100]  # 300 would need buffers above MAX_CONCENTRATION
+    fuels = [3, 10, 30, 100, 300, 1000]  # past 1000 XOR's gates would pass a tenth of MAX_CONCENTRATION
     errors = []
     for fuel in fuels:
         (a,) = dna_answers(design.system, realise(design.system, c0=10.0, fuel=fuel), net, [[1.0, 0.0]])

@@ -535,9 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, help="output folder (created if needed)")
     d.add_argument("--fuel", type=float, default=None,
                    help="gates and fuel strands at up to this many times the largest signal, buffers at this many "
-                   "times that (default: the scheme's, "
+                   "times that up to 1 mM, and at least 10 times the gates (default: the scheme's, "
                    + ", ".join(f"{n} {get_scheme(n).fuel:g}" for n in known_schemes())
-                   + ", lowered where buffers would pass 1 mM)")
+                   + ", lowered where the gates would pass 0.1 mM)")
     d.add_argument("--inputs", help="test inputs simulated at the DNA level, ';'-separated, e.g. '1,0;0,1' "
                    "(default: unit vectors, all ones)")
     d.add_argument("--concentration-unit", default="10nM", help="one formal concentration unit (default 10nM)")

@@ -38,6 +38,12 @@ def designs(xor):
     return {name: dna_design(xor[1], name, jobs=2) for name in known_schemes()}
 
 
+@pytest.fixture(scope="module")
+def native(xor):
+    """First-order reactions as the schemes' own unimolecular gates (no unit signal)."""
+    return {name: dna_design(xor[1], name, jobs=2, catalysed=False) for name in known_schemes()}
+
+
 def test_at_least_two_schemes_cover_the_six_forms():
     assert len(known_schemes()) >= 2
     for name in known_schemes():
@@ -45,11 +51,21 @@ def test_at_least_two_schemes_cover_the_six_forms():
 
 
 @pytest.mark.parametrize("scheme", known_schemes())
-def test_xor_verifies_module_by_module_and_as_a_whole(designs, xor, scheme):
-    design = designs[scheme]
+@pytest.mark.parametrize("catalysed", [True, False])
+def test_xor_verifies_module_by_module_and_as_a_whole(designs, native, xor, scheme, catalysed):
+    design = (designs if catalysed else native)[scheme]
     forms = {v.form for v in design.system.verdicts}
     assert len(design.system.verdicts) == len(xor[1].reactions)
-    assert forms == {"0 -> Y", "2Y -> Y", "X + Y -> X + 2Y", "X + Y -> X", "Y -> 0"}
+    first_order = [r.id for r in xor[1].reactions if sum(n for _, n in r.reactants) == 1]
+    assert first_order  # XOR's Y -> 0 reactions
+    if catalysed:  # run as ONE + Y -> ONE, the unit signal a catalyst
+        assert forms == {"0 -> Y", "2Y -> Y", "X + Y -> X + 2Y", "X + Y -> X"}
+        assert design.system.unit == "one"
+        for m in design.system.modules:
+            assert (m.reaction in first_order) == ("one" in m.reactants) == ("one" in m.products)
+    else:
+        assert forms == {"0 -> Y", "2Y -> Y", "X + Y -> X + 2Y", "X + Y -> X", "Y -> 0"}
+        assert design.system.unit is None
     assert all(v.correct for v in design.system.verdicts), [v.reaction for v in design.system.verdicts if not v.correct]
     assert design.system.whole and design.correct
     for v in design.system.verdicts:  # each signal strand stands for its own formal species
@@ -184,13 +200,15 @@ def test_the_written_files(designs, xor, tmp_path):
 
     _fresh_registries(peppercorn())  # an in-process enumeration before this one left its complexes registered
     named, _ = peppercorn().input.read_pil(pil)  # peppercorn reads the domain-level system back
-    assert {"x1", "x2", "h1_0", "h1_1", "y"} <= set(named)
+    assert {"x1", "x2", "h1_0", "h1_1", "y", "one"} <= set(named)
     rows = list(csv.DictReader(paths["strands"].open()))
     assert {r["role"] for r in rows} >= {"signal", "fuel"}
     assert all(float(r["concentration_nM"]) >= 0 for r in rows)
     signals = {r["domains"] for r in rows if r["role"] == "signal"}
-    assert len(signals) == 5  # one strand per formal species
+    assert len(signals) == 6  # one strand per formal species, and the unit signal
     report = json.loads(paths["verification"].read_text())
+    assert report["dna_level"]["unit_signal"] == "one"
+    assert report["dna_level"]["input_total_per_free"]["one"] > 1  # what its gates hold is made up for
     assert report["correct"] and len(report["modules"]) == len(xor[1].reactions)
     assert "modular CRN bisimulation" in report["whole_system"]["method"]
 
@@ -206,14 +224,14 @@ def test_every_formal_rate_constant_is_realised(designs):
             assert m.level <= real.cap * (1 + 1e-6)
 
 
-def test_a_unimolecular_module_decays_at_its_formal_rate_in_roadrunner(designs, xor):
+def test_a_unimolecular_module_decays_at_its_formal_rate_in_roadrunner(native, xor):
     """Module Y -> 0 alone, simulated in roadrunner at its realised concentrations: the signal
     decays as exp(-k t) with the formal k (in the formal time unit)."""
     import roadrunner
 
     from crn2sbml.dna.system import DnaSystem
 
-    design = designs["lakin2012"]
+    design = native["lakin2012"]
     s, real = design.system, design.realisation
     (i,) = [m.index for m in s.modules if m.form == "Y -> 0"]
     k = xor[1].parameter_index[xor[1].reactions[i].rate].value
@@ -248,20 +266,22 @@ def test_the_dna_answer_tightens_as_the_fuel_grows(designs, xor):
 
 
 def test_the_default_fuel_is_lowered_where_buffers_would_pass_a_millimolar(designs, xor):
-    """A default never refuses: at 500 nM per unit, lakin2012's fuel 100 would need buffers
-    of 100^2 times the largest signal, above 1 mM, so the default is the most that fits."""
-    from crn2sbml.dna.realise import MAX_CONCENTRATION, check_fuel
+    """A default never refuses: at 5 uM per unit, lakin2012's default fuel would put its gates
+    above a tenth of 1 mM (buffers are at least ten times the gates), so the default is the most that fits."""
+    from crn2sbml.dna.realise import MAX_CONCENTRATION, MIN_BUFFER_EXCESS, check_fuel
     from crn2sbml.errors import InputError
 
     s = designs["lakin2012"].system
-    largest = 500.0 * max(max(sp.initial for sp in xor[1].species), 1.0)
-    assert s.scheme.fuel ** 2 * largest > MAX_CONCENTRATION
+    c0 = 5000.0
+    largest = c0 * max(max(sp.initial for sp in xor[1].species), 1.0)
+    assert s.scheme.fuel * largest * MIN_BUFFER_EXCESS > MAX_CONCENTRATION
     with pytest.raises(InputError, match="--fuel"):
-        realise(s, c0=500.0, fuel=s.scheme.fuel)
-    real = realise(s, c0=500.0)
+        realise(s, c0=c0, fuel=s.scheme.fuel)
+    real = realise(s, c0=c0)
     assert real.fuel < s.scheme.fuel
+    assert real.cap * MIN_BUFFER_EXCESS == pytest.approx(MAX_CONCENTRATION, rel=1e-9)
     assert real.buffer == pytest.approx(MAX_CONCENTRATION, rel=1e-9)
-    assert check_fuel(real.fuel, xor[1], 500.0)[1] <= MAX_CONCENTRATION * (1 + 1e-9)
+    assert check_fuel(real.fuel, xor[1], c0)[1] <= MAX_CONCENTRATION * (1 + 1e-9)
     assert realise(s, c0=10.0).fuel == s.scheme.fuel  # where it fits, the scheme's own
 
 
@@ -293,7 +313,7 @@ class Refusing(Lakin2012):
     (["--scheme", "refusing"], "scheme refusing is not correct on 2Y -> Y (reaction R_ann_L1_u0)"),
     (["--scheme", "lakin2012", "--fuel", "1"], "--fuel 1: the fuel excess over the signals must be a number above 1"),
     (["--scheme", "lakin2012", "--fuel", "nan"], "--fuel nan"),
-    (["--scheme", "lakin2012", "--fuel", "1e4"], "buffer strands would need"),
+    (["--scheme", "lakin2012", "--fuel", "1e6"], "need buffer strands at 10 times that, above 1e+06 nM"),
     (["--scheme", "lakin2012", "--inputs", "1,2,3"], "got 3 input values"),
     (["--scheme", "lakin2012", "--concentration-unit", "10 parsecs"], "unknown unit"),
     (["--scheme", "lakin2012", "--tolerance", "2"], "--tolerance 2: give a fraction in (0, 1)"),

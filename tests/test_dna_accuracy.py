@@ -61,11 +61,13 @@ def test_with_fuels_held_the_steady_state_is_the_forward_pass(designs, network, 
     x = np.array(INPUT)
     end = 3 * settling_time(network, x, s.crn.speed, tol=1e-6) * real.seconds
     outputs, weights, offsets = _readouts(s.crn)
-    res = rr.simulate(0, end, 200, selections=["time", *(f"[{sbml_id(n)}]" for n in ["x0", "x1", *outputs])])
+    assert s.unit == "one"  # the first-order reactions' catalyst, at one formal unit
+    catalysts = ["x0", "x1", s.unit]
+    res = rr.simulate(0, end, 200, selections=["time", *(f"[{sbml_id(n)}]" for n in [*catalysts, *outputs])])
     last = np.asarray(res)[-1, 1:] / real.c0
-    assert last[:2] == pytest.approx(x, rel=2e-3)  # the gates' share of the inputs is made up for
-    assert all(real.totals[n] > 1 for n in ("x0", "x1"))
-    y = last[2:] @ weights + offsets
+    assert last[:3] == pytest.approx([*x, 1.0], rel=2e-3)  # the gates' share of the catalysts is made up for
+    assert all(real.totals[n] > 1 for n in catalysts)
+    y = last[3:] @ weights + offsets
     forward = np.asarray(network.forward(x), float)
     assert y == pytest.approx(forward, rel=5e-3, abs=5e-3)
 
@@ -132,3 +134,28 @@ def test_the_fuel_the_answer_says_is_spent_is_what_the_formal_fluxes_spend(desig
     assert formal[a.spent_by] > 0.005  # something to compare
     assert 0.6 * formal[a.spent_by] <= a.spent <= 1.05 * formal[a.spent_by]
     assert a.spent >= 0.6 * max(formal.values())  # no module spends much more than the one named
+
+
+@pytest.fixture(scope="module")
+def wide():
+    """Three inputs, one hidden layer of four, signed weights up to 1.85, an
+    identity output: the network on which the design before the unit signal
+    and the 1 mM buffer ceiling was off by 3.6 at (1, 1, 1) (fuel spent)."""
+    return network_from_dict({"name": "wide", "epsilon": 0.001, "inputs": ["a", "b", "c"], "outputs": ["y"], "layers": [
+        {"weights": [[0.03, 1.36, 1.22], [-0.51, -0.3, -0.53], [0.57, -0.06, 0.75], [-1.85, 1.57, -0.1]],
+         "bias": [0.2, -0.04, -0.11, 0.14], "activation": "smoothed_relu"},
+        {"weights": [[0.82, -0.2, -0.15, 0.69]], "bias": [0.1], "activation": "identity"}]})
+
+
+# soloveichik2010 only: roadrunner had not finished lakin2012's DNA-level network of it in 11 CPU minutes (docs/dna.md)
+def test_a_wider_network_holds_its_answer_at_the_default_fuel(wide):
+    """Hidden units with steady fluxes of several units per time unit, read
+    after 5.7 time units: the default design's gates last past twice that."""
+    x = [1.0, 1.0, 1.0]
+    forward = float(wide.forward(np.array(x))[0])
+    design = dna_design(compile_network(wide, inputs=x), "soloveichik2010", jobs=2)
+    assert design.correct
+    (a,) = dna_answers(design.system, design.realisation, wide, [x])
+    assert a.forward == pytest.approx((forward,))
+    assert a.ok, (a.dna, a.forward, a.error, a.spent, a.spent_by)
+    assert a.spent < 0.2, (a.spent, a.spent_by)  # the design before spent 0.83 of its annihilation gates

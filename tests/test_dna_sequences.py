@@ -81,9 +81,15 @@ def test_a_complement_is_the_reverse_complement(domains):
         assert strand_sequence((d, f"{d}*"), domains.sequences) == s + rc(s)
 
 
-def test_no_two_domains_share_a_kmer_nor_its_reverse_complement(domains):
+def test_no_two_domains_share_a_kmer_nor_its_reverse_complement(system, domains):
+    from crn2sbml.dna.sequences import PREVENTED, _seqwalk, system_domains
+
     k = domains.k
-    assert 2 <= k < 6 + 1 and domains.rc_free  # 6-nt toeholds still hold a whole k-mer
+    assert 2 <= k <= 7 and domains.rc_free
+    # the smallest k: seqwalk's library one shorter holds fewer sequences than the system has domains
+    smaller = _seqwalk().max_size(15, k - 1, alphabet="ACT", RCfree=True, prevented_patterns=list(PREVENTED),
+                                  verbose=False)
+    assert len(list(smaller)) < len(system_domains(system))
     owner: dict[str, str] = {}
     for d, s in domains.sequences.items():
         for i in range(len(s) - k + 1):

@@ -57,19 +57,21 @@ def _require_tools() -> None:
 
 def dna_design(crn: CRN, scheme: str | Scheme = "lakin2012", *, fuel: float | None = None, c0: float = 10.0,
                seconds: float | None = None, jobs: int | None = None,
-               progress: Callable[[int, int, str], None] | None = None) -> DnaDesign:
+               progress: Callable[[int, int, str], None] | None = None, catalysed: bool = True) -> DnaDesign:
     """Translate, enumerate and verify every module, compose them and choose
     the concentrations (``c0``: nM per formal concentration unit;
     ``seconds``: s per formal time unit, or the fastest the fuel allows;
     ``fuel``: the excess over the largest signal, default the scheme's,
-    lowered where its buffers would pass 1 mM: ``realise.default_fuel``)."""
+    lowered where its buffers would pass 1 mM: ``realise.default_fuel``;
+    ``catalysed``: first-order reactions catalysed by a unit signal,
+    ``system.plan``)."""
     sch = get_scheme(scheme) if isinstance(scheme, str) else scheme
     fuel = default_fuel(sch.fuel, crn, c0) if fuel is None else fuel
-    plan(crn, sch)  # a refused form fails before any tool runs
+    plan(crn, sch, catalysed)  # a refused form fails before any tool runs
     check_fuel(fuel, crn, c0)
     _require_tools()
     t0 = time.perf_counter()
-    system = build(crn, sch, jobs=jobs, progress=progress)
+    system = build(crn, sch, jobs=jobs, progress=progress, catalysed=catalysed)
     t1 = time.perf_counter()
     real = realise(system, c0=c0, fuel=fuel, seconds=seconds) if system.correct else None
     t2 = time.perf_counter()
@@ -96,7 +98,7 @@ def verification(design: DnaDesign, name: str | None = None, tolerance: float = 
         "failed_modules": [m["reaction"] for m in modules if not m["correct"]],
         **({"dna_level": {"sbml": f"{name or s.crn.name}_dna.xml", "c0_nM": r.c0, "seconds_per_time_unit": r.seconds,
                           "fuel": r.fuel, "cap_nM": r.cap, "buffer_nM": r.buffer, "tolerance": tolerance,
-                          "input_total_per_free": r.totals,
+                          "input_total_per_free": r.totals, "unit_signal": s.unit,
                           "modules": [{"reaction": m.reaction, "gates_nM": m.level, "own_buffers_nM": m.private,
                                        "fuel_strands": s.module_fuels(m.module),
                                        "realised_over_target": m.achieved / m.target if m.target else None}
@@ -121,10 +123,15 @@ def report_text(design: DnaDesign, answers: list[Answer]) -> str:
              f"flux does not spend them; a faster module is slowed by raising its own buffer strands (those no other "
              f"module binds) from their floor (nothing, where their reverse steps hand back fuel signals only; else "
              f"{r.buffer:.4g} nM) up to {MAX_CONCENTRATION:.0e} nM, and only past that (or, for a "
-             f"module without own buffers, at once) are its gates lowered. Shared buffer strands sit at {r.buffer:.4g} nM, so a gate's first step holds at most "
-             f"1/{r.fuel:g} of a reactant.", ""]
+             f"module without own buffers, at once) are its gates lowered. Shared buffer strands sit at {r.buffer:.4g} "
+             f"nM, so a gate's first step holds at most 1/{r.buffer / r.cap:.4g} of a reactant.", ""]
+    if s.unit:
+        lines += [f"Every first-order reaction (Y -> 2Y, Y -> 0) runs catalysed by the unit signal `{s.unit}`, held at "
+                  f"one formal unit (ONE + Y -> ONE + 2Y, ONE + Y -> ONE: the same rate): a bimolecular module, as "
+                  f"fast as the weights' at the same gate level, where a unimolecular gate would have to run far "
+                  f"below the cap and a steady flux would spend it.", ""]
     if r.totals:
-        lines += ["Gates hold some of every reactant; an input, which no reaction changes, is supplied at its value "
+        lines += ["Gates hold some of every reactant; an input (or the unit signal), which no reaction changes, is supplied at its value "
                   "times (total per free strand): " + ", ".join(f"{s} {v:.4f}" for s, v in sorted(r.totals.items()))
                   + ", so that its free strands stand at its value.", ""]
     lines += ["| module | reaction | order | formal k | gates and fuels (nM) | own buffers (nM) | realised / target |",

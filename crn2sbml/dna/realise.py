@@ -13,15 +13,19 @@ strands at least (schemes/base.py), and a strand its bindings displace that
 no other module binds is the module's own buffer, at P_i (where the scheme
 gives it one: ``DnaSystem.private``). Shared buffers sit
 at ``fuel`` times the cap, so a gate's first step holds at most 1/fuel of a
-reactant. The time unit is the fastest at which every module reaches its
+reactant, or at 1 mM where that is less (at least MIN_BUFFER_EXCESS times
+the cap): what the gates hold is made up for where it matters (inputs, the
+unit signal: ``totals``), and every firing takes a gate, so more gates
+hold the answer longer. The time unit is the fastest at which every module reaches its
 formal k_i (restated in nM and s) with its gates at the cap and its own
 buffers at their floor (``_floor``: none at all where their reverse steps
 hand back fuel signals only, else the shared level); a faster module is
-then slowed by raising P_i (up to 1 mM), its gates staying at the cap, so that a steady flux does not
-spend them; only past 1 mM (or, without own buffers, at once) is L_i lowered. What the gates hold of a formal
+then slowed by raising P_i (up to 1 mM), its gates staying at the cap, so
+that a steady flux does not spend them; only past 1 mM (or, without own buffers, at once) is L_i lowered. What the gates hold of a formal
 species is read through crnverifier's interpretation (``holding``): an
-input, which no reaction changes, is supplied at its value times one plus
-that share, so that its free strands stand at the value (``totals``).
+input (or the unit signal), which no reaction changes, is supplied at its
+value times one plus that share, so that its free strands stand at the
+value (``totals``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ..crn import CRN
 from .system import DnaSystem
 
 MAX_CONCENTRATION = 1e6  # nM (1 mM): no design asks a test tube for more of one strand
+MIN_BUFFER_EXCESS = 10.0  # buffers are at least this many times the gates (see check_fuel)
 SIGNAL_PROBE = 1e-6  # signals at this fraction of the floor when a module's rate is measured
 LEVEL_SLACK = 1e-3  # the quasi-steady solve's noise (about 1e-7) is no reason to refuse a level at the cap
 
@@ -164,18 +169,20 @@ def check_fuel(fuel: float, crn: CRN, c0: float) -> tuple[float, float]:
         raise InputError(f"--fuel {fuel:g}: the fuel excess over the signals must be a number above 1; e.g. --fuel 30")
     largest = _largest(crn, c0)
     cap = fuel * largest  # the most of any gate or fuel strand
-    buffer = fuel * cap  # buffers hold at most 1/fuel of a reactant in a gate's first step
-    if not buffer <= MAX_CONCENTRATION:
-        raise InputError(f"--fuel {fuel:g}: buffer strands would need {buffer:.3g} nM, above {MAX_CONCENTRATION:.0e} "
-                         f"nM; lower --fuel or --concentration-unit")
-    return cap, buffer
+    if not MIN_BUFFER_EXCESS * cap <= MAX_CONCENTRATION:
+        raise InputError(f"--fuel {fuel:g}: gates at {cap:.3g} nM need buffer strands at {MIN_BUFFER_EXCESS:g} times "
+                         f"that, above {MAX_CONCENTRATION:.0e} nM; lower --fuel (at most "
+                         f"{MAX_CONCENTRATION / (MIN_BUFFER_EXCESS * largest):.4g}) or --concentration-unit")
+    # buffers hold at most 1/fuel of a reactant in a gate's first step, and 1/MIN_BUFFER_EXCESS once at 1 mM
+    return cap, min(fuel * cap, MAX_CONCENTRATION)
 
 
 def default_fuel(fuel: float, crn: CRN, c0: float) -> float:
     """A scheme's default fuel excess, lowered (never raised) to the most at
-    which its buffers, fuel squared times the largest signal, fit in
-    MAX_CONCENTRATION: a default never refuses a network whose signals are large."""
-    return min(fuel, math.sqrt(MAX_CONCENTRATION / _largest(crn, c0)) * (1 - 1e-12))  # below it, whatever the rounding
+    which buffers MIN_BUFFER_EXCESS times the gates fit in MAX_CONCENTRATION:
+    a default never refuses a network whose signals are large."""
+    most = MAX_CONCENTRATION / (MIN_BUFFER_EXCESS * _largest(crn, c0))
+    return min(fuel, most * (1 - 1e-12))  # below it, whatever the rounding
 
 
 def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
@@ -218,6 +225,8 @@ def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
             initial[name] = own.get(name, buffer)
     totals = _totals(system, rates, buffer, probe)
     values = {s.id: s.initial for s in crn.species}
+    if system.unit:
+        values[system.unit] = 1.0
     for name, role in system.roles.items():
         if role == "signal":
             initial[name] = c0 * values[name] * totals.get(name, 1.0)
@@ -225,10 +234,12 @@ def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
 
 
 def _totals(system: DnaSystem, rates: list[ModuleRate], buffer: float, probe: float) -> dict[str, float]:
-    """Strands supplied per free strand of each input (a catalyst only, so
-    nothing else restores it): what the gates hold of it is made up for."""
+    """Strands supplied per free strand of each input and of the unit signal
+    (catalysts only, so nothing else restores them): what the gates hold of
+    them is made up for."""
     share = holding(system, rates, buffer, probe)
-    return {s.id: 1.0 + share.get(s.id, 0.0) for s in system.crn.inputs if s.id in system.roles}
+    catalysts = [*(s.id for s in system.crn.inputs), *([system.unit] if system.unit else [])]
+    return {s: 1.0 + share.get(s, 0.0) for s in catalysts if s in system.roles}
 
 
 def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
@@ -283,5 +294,5 @@ def _solve_level(system: DnaSystem, i: int, goal: float, cap: float, buffer: flo
                    math.log(cap) - 60.0, math.log(cap))
 
 
-__all__ = ["check_fuel", "default_fuel", "holding", "LEVEL_SLACK", "MAX_CONCENTRATION", "ModuleRate", "Realisation",
+__all__ = ["check_fuel", "default_fuel", "holding", "LEVEL_SLACK", "MAX_CONCENTRATION", "MIN_BUFFER_EXCESS", "ModuleRate", "Realisation",
            "effective_rate", "realise"]

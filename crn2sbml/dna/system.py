@@ -10,6 +10,15 @@ they differ only in a history domain no other module binds). A buffer only
 one module uses is that module's own (``private``): its level is a knob on
 that module's rate alone. The whole
 system's verdict is crnverifier's modular CRN bisimulation over the modules.
+
+A reaction of order one (``Y -> 2Y``, ``Y -> 0``: a bias or a linear term)
+runs, by default, catalysed by a unit signal ``one`` held at one formal unit
+(``ONE + Y -> ONE + 2Y``, ``ONE + Y -> ONE``): the same rate, and a
+bimolecular module like every weight's. A first-order gate is faster than a
+bimolecular one by the gate level over the buffers (fuel times the largest
+signal), so at the time unit the bimolecular modules need it would have to
+run with its gates far below the cap, and a steady flux spends them within
+the read time (docs/dna.md).
 """
 
 from __future__ import annotations
@@ -57,6 +66,7 @@ class DnaSystem:
     reactions: list[DnaReaction] = field(default_factory=list)
     identified: int = 0  # released history variants identified with their signal
     private: dict[int, list[str]] = field(default_factory=dict)  # module -> the buffers only it uses
+    unit: str | None = None  # the unit signal that catalyses first-order reactions (one formal unit), if any
 
     @property
     def correct(self) -> bool:
@@ -83,12 +93,23 @@ def reaction_species(crn: CRN, reaction) -> tuple[list[str], list[str]]:
     return expand(reaction.reactants), expand(reaction.products)
 
 
-def plan(crn: CRN, scheme: Scheme) -> list[Module]:
+def unit_signal(crn: CRN) -> str:
+    """The unit signal's name: ``one``, unless the CRN has a species of that name."""
+    taken = {s.id.lower() for s in crn.species}
+    return next(name for k in range(1, len(taken) + 2) if (name := "one" if k == 1 else f"one_{k}") not in taken)
+
+
+def plan(crn: CRN, scheme: Scheme, catalysed: bool = True) -> list[Module]:
     """One module per formal reaction; a form the scheme is not correct on
-    (or one outside the construction's six) is refused by name."""
+    (or one outside the construction's six) is refused by name.
+    ``catalysed``: first-order reactions run catalysed by the unit signal
+    (``unit_signal``; the module docstring says why)."""
     modules = []
+    unit = unit_signal(crn)
     for i, r in enumerate(crn.reactions):
         reactants, products = reaction_species(crn, r)
+        if catalysed and len(reactants) == 1:
+            reactants, products = [unit, *reactants], [unit, *products]
         module = scheme.module(i, r.id, reactants, products)
         if module.form not in FORMS:
             raise UnsupportedError(
@@ -108,10 +129,11 @@ def _work(args: tuple[Scheme, Module]) -> tuple[Enumerated, Verdict]:
 
 
 def build(crn: CRN, scheme: Scheme, *, jobs: int | None = None,
-          progress: Callable[[int, int, str], None] | None = None) -> DnaSystem:
+          progress: Callable[[int, int, str], None] | None = None, catalysed: bool = True) -> DnaSystem:
     """Enumerate and verify every module (``jobs`` processes; default: the
-    cores), verify the composition, and compose the DNA-level network."""
-    modules = plan(crn, scheme)
+    cores), verify the composition, and compose the DNA-level network
+    (``catalysed``: see ``plan``)."""
+    modules = plan(crn, scheme, catalysed)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(modules)))
     work = [(scheme, m) for m in modules]
     results: list[tuple[Enumerated, Verdict]] = []
@@ -132,7 +154,9 @@ def build(crn: CRN, scheme: Scheme, *, jobs: int | None = None,
     verdicts = [v for _, v in results]
     start = time.perf_counter()
     whole, _ = verify_system(enumerated, verdicts) if all(v.correct for v in verdicts) else (False, 0.0)
-    system = DnaSystem(crn, scheme, modules, enumerated, verdicts, whole, time.perf_counter() - start)
+    unit = unit_signal(crn)
+    system = DnaSystem(crn, scheme, modules, enumerated, verdicts, whole, time.perf_counter() - start,
+                       unit=unit if any(unit in m.reactants for m in modules) else None)
     _compose(system)
     return system
 
@@ -174,4 +198,4 @@ def _compose(system: DnaSystem) -> None:
             system.private.setdefault(next(iter(modules)), []).append(name)
 
 
-__all__ = ["DnaReaction", "DnaSystem", "build", "plan", "reaction_species"]
+__all__ = ["DnaReaction", "DnaSystem", "build", "plan", "reaction_species", "unit_signal"]

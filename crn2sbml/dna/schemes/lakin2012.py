@@ -30,7 +30,7 @@ INERT = "g"  # the branch domain of the waste strand a reaction without products
 class Lakin2012(Scheme):
     name = "lakin2012"
     buffers = ("back_",)
-    fuel = 100.0  # signed 2-2-1 network: worst 0.088 at 60, 0.055 at 100 (docs/dna.md)
+    fuel = 1000.0  # signed 2-2-1 network: worst 0.072 at 100, 0.036 at 1000, and a shorter time unit (docs/dna.md)
     fuel_signals = 1
     citation = "Lakin, Youssef, Cardelli, Phillips, J. R. Soc. Interface 9:470-486 (2012), Fig. 5, 3-domain variant"
 

@@ -25,6 +25,8 @@ from .base import Scheme
 class Soloveichik2010(Scheme):
     name = "soloveichik2010"
     buffers = ("helper",)
+    # signed 2-2-1 network: worst 0.083 at 30, 0.069 at 300, 0.038 at 1000; its gates at 10 uM (docs/dna.md)
+    fuel = 1000.0
     citation = "Soloveichik, Seelig, Winfree, PNAS 107:5393-5398 (2010), Figs. 2-3"
 
     def signal(self, species: str) -> Complex:
