@@ -147,7 +147,7 @@ def wide():
         {"weights": [[0.82, -0.2, -0.15, 0.69]], "bias": [0.1], "activation": "identity"}]})
 
 
-# soloveichik2010 only: roadrunner had not finished lakin2012's DNA-level network of it in 11 CPU minutes (docs/dna.md)
+# soloveichik2010 only: lakin2012's DNA-level network of it takes roadrunner about 23 minutes an input (docs/dna.md)
 def test_a_wider_network_holds_its_answer_at_the_default_fuel(wide):
     """Hidden units with steady fluxes of several units per time unit, read
     after 5.7 time units: the default design's gates last past twice that."""
