@@ -131,8 +131,8 @@ def report_text(design: DnaDesign, answers: list[Answer]) -> str:
                   f"fast as the weights' at the same gate level, where a unimolecular gate would have to run far "
                   f"below the cap and a steady flux would spend it.", ""]
     if r.totals:
-        lines += ["Gates hold some of every reactant; an input (or the unit signal), which no reaction changes, is supplied at its value "
-                  "times (total per free strand): " + ", ".join(f"{s} {v:.4f}" for s, v in sorted(r.totals.items()))
+        lines += ["Gates hold some of every reactant; an input (or the unit signal), which no reaction changes, is "
+                  "supplied at its value times (total per free strand): " + ", ".join(f"{s} {v:.4f}" for s, v in sorted(r.totals.items()))
                   + ", so that its free strands stand at its value.", ""]
     lines += ["| module | reaction | order | formal k | gates and fuels (nM) | own buffers (nM) | realised / target |",
               "|---|---|---|---|---|---|---|"]

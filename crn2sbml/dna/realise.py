@@ -21,7 +21,8 @@ formal k_i (restated in nM and s) with its gates at the cap and its own
 buffers at their floor (``_floor``: none at all where their reverse steps
 hand back fuel signals only, else the shared level); a faster module is
 then slowed by raising P_i (up to 1 mM), its gates staying at the cap, so
-that a steady flux does not spend them; only past 1 mM (or, without own buffers, at once) is L_i lowered. What the gates hold of a formal
+that a steady flux does not spend them; only past 1 mM (or, without own
+buffers, at once) is L_i lowered. What the gates hold of a formal
 species is read through crnverifier's interpretation (``holding``): an
 input (or the unit signal), which no reaction changes, is supplied at its
 value times one plus that share, so that its free strands stand at the
@@ -224,9 +225,7 @@ def realise(system: DnaSystem, *, c0: float, fuel: float | None = None,
         if role == "buffer":
             initial[name] = own.get(name, buffer)
     totals = _totals(system, rates, buffer, probe)
-    values = {s.id: s.initial for s in crn.species}
-    if system.unit:
-        values[system.unit] = 1.0
+    values = system.formal_start()
     for name, role in system.roles.items():
         if role == "signal":
             initial[name] = c0 * values[name] * totals.get(name, 1.0)
@@ -238,8 +237,7 @@ def _totals(system: DnaSystem, rates: list[ModuleRate], buffer: float, probe: fl
     (catalysts only, so nothing else restores them): what the gates hold of
     them is made up for."""
     share = holding(system, rates, buffer, probe)
-    catalysts = [*(s.id for s in system.crn.inputs), *([system.unit] if system.unit else [])]
-    return {s: 1.0 + share.get(s, 0.0) for s in catalysts if s in system.roles}
+    return {s: 1.0 + share.get(s, 0.0) for s in system.catalysts if s in system.roles}
 
 
 def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
@@ -294,5 +292,5 @@ def _solve_level(system: DnaSystem, i: int, goal: float, cap: float, buffer: flo
                    math.log(cap) - 60.0, math.log(cap))
 
 
-__all__ = ["check_fuel", "default_fuel", "holding", "LEVEL_SLACK", "MAX_CONCENTRATION", "MIN_BUFFER_EXCESS", "ModuleRate", "Realisation",
-           "effective_rate", "realise"]
+__all__ = ["check_fuel", "default_fuel", "holding", "LEVEL_SLACK", "MAX_CONCENTRATION", "MIN_BUFFER_EXCESS",
+           "ModuleRate", "Realisation", "effective_rate", "realise"]

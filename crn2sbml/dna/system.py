@@ -69,6 +69,15 @@ class DnaSystem:
     unit: str | None = None  # the unit signal that catalyses first-order reactions (one formal unit), if any
 
     @property
+    def catalysts(self) -> list[str]:
+        """The signals no reaction changes: the inputs, and the unit signal."""
+        return [*(s.id for s in self.crn.inputs), *([self.unit] if self.unit else [])]
+
+    def formal_start(self) -> dict[str, float]:
+        """Every signal's start in formal units (the unit signal at one)."""
+        return {**{s.id: s.initial for s in self.crn.species}, **({self.unit: 1.0} if self.unit else {})}
+
+    @property
     def correct(self) -> bool:
         return self.whole and all(v.correct for v in self.verdicts)
 
@@ -96,7 +105,11 @@ def reaction_species(crn: CRN, reaction) -> tuple[list[str], list[str]]:
 def unit_signal(crn: CRN) -> str:
     """The unit signal's name: ``one``, unless the CRN has a species of that name."""
     taken = {s.id.lower() for s in crn.species}
-    return next(name for k in range(1, len(taken) + 2) if (name := "one" if k == 1 else f"one_{k}") not in taken)
+    name, k = "one", 1
+    while name in taken:
+        k += 1
+        name = f"one_{k}"
+    return name
 
 
 def plan(crn: CRN, scheme: Scheme, catalysed: bool = True) -> list[Module]:
